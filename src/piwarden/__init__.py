@@ -1,0 +1,1 @@
+"""piwarden: every promise of a privacy policy enforced by code, evidenced and provable."""

@@ -1,0 +1,54 @@
+"""The REST API at /api/v1/ (OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Each app contributes one router; errors always come back as
+``{"error": {"code": "...", "message": "...", "detail": ...}}`` with a 4xx status.
+"""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from piwarden.api_errors import ApiError
+from piwarden.catalog.api import router as catalog_router
+
+api = NinjaAPI(
+    title="piwarden API",
+    version="1",
+    description="Privacy operations: data catalog, audit trail and (soon) consent and rights.",
+    urls_namespace="api",
+)
+
+
+def _error(request, status: int, code: str, message: str, detail=None):
+    body = {"error": {"code": code, "message": message}}
+    if detail is not None:
+        body["error"]["detail"] = detail
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    return _error(request, 422, "VALIDATION_ERROR", "The request is not valid.", exc.errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request, exc):
+    return _error(request, 401, "UNAUTHENTICATED", "Authentication is required.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _error(request, 404, "NOT_FOUND", "Not found.")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, "HTTP_ERROR", str(exc))
+
+
+api.add_router("/catalog/", catalog_router)

@@ -1,0 +1,91 @@
+"""The audit trail: one append-only, hash-chained record per action on personal information."""
+
+from django.db import models
+
+from piwarden.audit.actors import ActorKind
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or remove an audit record through the ORM."""
+
+
+class Outcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    DENIED = "denied", "Denied"
+    FAILED = "failed", "Failed"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("audit records cannot be updated")
+
+    def delete(self):
+        raise AppendOnlyError("audit records cannot be deleted")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("audit records cannot be updated")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AppendOnlyError("audit records are written one at a time by audit.services.record")
+
+
+class AuditEvent(models.Model):
+    """One action on PI. Holds keys and names only, never PI values.
+
+    ``hash`` is SHA-256 over the canonical form of every field plus ``prev_hash``, so a changed,
+    removed or reordered record breaks the chain at that record. ``seq`` is gap-free and both
+    ``seq`` and ``prev_hash`` are unique, so the database itself refuses a forked chain.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=128)
+    action = models.CharField(max_length=64, db_index=True)
+    subject = models.ForeignKey(
+        "subjects.Subject",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="audit_events",
+    )
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=128, blank=True)
+    categories = models.JSONField(default=list)
+    purpose = models.CharField(max_length=64, blank=True)
+    legal_basis = models.CharField(max_length=64, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
+    detail = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["occurred_at"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action} by {self.actor_kind}:{self.actor_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("audit records cannot be updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("audit records cannot be deleted")
+
+
+class ChainHead(models.Model):
+    """The last link of the chain (a single row), locked by each writer to serialize appends.
+
+    It also lets ``verify`` notice records cut from the end of the trail.
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self):
+        return f"head #{self.seq} {self.hash[:12]}"

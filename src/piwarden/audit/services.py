@@ -1,0 +1,142 @@
+"""The only writer of the audit trail, and its verifier."""
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from piwarden.audit.actors import Actor
+from piwarden.audit.chain import GENESIS_HASH, compute_hash
+from piwarden.audit.context import request_id_var
+from piwarden.audit.models import AuditEvent, ChainHead, Outcome
+from piwarden.catalog import selectors as catalog
+
+_ACTION = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
+
+
+class AuditError(Exception):
+    """The record could not be written as asked; the caller's transaction should roll back."""
+
+
+def _check_detail(value, path="detail") -> None:
+    """Detail must be plain JSON without floats, so its hash is the same after any round trip."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise AuditError(f"{path}: keys must be strings")
+            _check_detail(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_detail(item, f"{path}[{index}]")
+    elif not (value is None or isinstance(value, str | int | bool)):
+        raise AuditError(f"{path}: {type(value).__name__} is not allowed (str, int, bool, null)")
+
+
+def record(
+    *,
+    actor: Actor,
+    action: str,
+    subject=None,
+    obj: models.Model | None = None,
+    categories: Iterable[str] = (),
+    purpose: str = "",
+    legal_basis: str = "",
+    outcome: Outcome = Outcome.SUCCESS,
+    detail: dict | None = None,
+    request_id: str | None = None,
+) -> AuditEvent:
+    """Append one record to the chain inside the caller's transaction.
+
+    Must be called in ``transaction.atomic``: the record then commits or rolls back with the
+    action it describes. Never pass PI values: name categories and objects, not their contents.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise AuditError("audit.record() must run inside the caller's transaction.atomic block")
+    if not isinstance(actor, Actor):
+        raise AuditError("actor must be an audit.actors.Actor")
+    if not _ACTION.match(action):
+        raise AuditError(f"action {action!r} is not a dotted name like 'subject.created'")
+    categories = sorted(set(categories))
+    unknown = catalog.unknown_keys(
+        categories=categories,
+        purposes=[purpose] if purpose else [],
+        legal_bases=[legal_basis] if legal_basis else [],
+    )
+    if unknown:
+        raise AuditError(f"not in the data catalog: {unknown}")
+    detail = detail or {}
+    _check_detail(detail)
+
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        raise AuditError("the audit chain head is missing; run `piwarden audit verify`")
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=timezone.now(),
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        action=action,
+        subject=subject,
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=str(obj.pk) if obj is not None else "",
+        categories=categories,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        request_id=request_id if request_id is not None else request_id_var.get(),
+        outcome=outcome,
+        detail=detail,
+        prev_hash=head.hash,
+    )
+    event.hash = compute_hash(event)
+    event.save(force_insert=True)
+    ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    head_seq: int
+    head_hash: str
+    bad_seq: int | None = None
+    bad_id: int | None = None
+    problem: str = ""
+
+    def __str__(self) -> str:
+        if self.ok:
+            return f"OK: {self.checked} records, head #{self.head_seq} {self.head_hash}"
+        where = f"record #{self.bad_seq}" + (f" (row id {self.bad_id})" if self.bad_id else "")
+        return f"BROKEN at {where}: {self.problem} ({self.checked} records checked before it)"
+
+
+def verify(*, chunk_size: int = 2000) -> Verification:
+    """Walk the whole chain and name the first record that was changed, removed or moved."""
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is None:
+        return Verification(False, 0, 0, "", 1, None, "the chain head row is missing")
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
+        problem = ""
+        if event.seq != expected_seq:
+            problem = f"record #{expected_seq} is missing (next one found is #{event.seq})"
+            bad_seq, bad_id = expected_seq, None
+        elif event.prev_hash != prev_hash:
+            problem = "its link to the previous record is broken (removed, moved or re-linked)"
+        elif compute_hash(event) != event.hash:
+            problem = "its contents do not match its hash (changed after it was written)"
+        if problem:
+            if event.seq == expected_seq:
+                bad_seq, bad_id = event.seq, event.pk
+            return Verification(False, checked, head.seq, head.hash, bad_seq, bad_id, problem)
+        expected_seq, prev_hash, checked = expected_seq + 1, event.hash, checked + 1
+    if (head.seq, head.hash) != (checked, prev_hash):
+        return Verification(
+            False, checked, head.seq, head.hash, checked + 1, None,
+            f"the chain head names record #{head.seq} but the trail ends at #{checked} "
+            "(records removed from the end, or the head was altered)",
+        )
+    return Verification(True, checked, head.seq, head.hash)

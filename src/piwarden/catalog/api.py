@@ -1,0 +1,5 @@
+"""TEMPORARY STUB - replaced by the catalog implementation."""
+
+from ninja import Router
+
+router = Router(tags=["catalog"])

@@ -1,0 +1,34 @@
+"""API clients: the website's own back-ends and tools that call the piwarden API."""
+
+from django.db import models
+
+
+class Scope(models.TextChoices):
+    """What a client may do; each scope maps to the Django permission a staff user needs."""
+
+    CATALOG_READ = "catalog:read", "Read the data catalog"
+    AUDIT_READ = "audit:read", "Read the audit trail"
+
+
+SCOPE_PERMISSIONS = {
+    Scope.CATALOG_READ: "catalog.view_datacategory",
+    Scope.AUDIT_READ: "audit.view_auditevent",
+}
+
+
+class ApiClient(models.Model):
+    """A key is shown once at creation; only its SHA-256 is stored (keys are 256-bit random)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    key_prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_prefix}…)"

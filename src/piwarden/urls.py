@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import path
+
+from piwarden.api import api
+from piwarden.web import views
+
+admin.site.site_header = "piwarden console"
+admin.site.site_title = "piwarden"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+]

@@ -38,7 +38,7 @@ def _local_secrets() -> dict:
 
 SECRET_KEY = os.environ.get("PIWARDEN_SECRET_KEY") or _local_secrets()["secret_key"]
 DEBUG = _env_bool("PIWARDEN_DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("PIWARDEN_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS = os.environ.get("PIWARDEN_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
 CSRF_TRUSTED_ORIGINS = [
     origin for origin in os.environ.get("PIWARDEN_CSRF_TRUSTED_ORIGINS", "").split(",") if origin
 ]

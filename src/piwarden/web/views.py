@@ -1,5 +1,6 @@
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -25,6 +26,14 @@ def healthz(request):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+    except DatabaseError:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def not_found(request, exception):
+    """API callers get the API's JSON error shape; people get the usual page."""
+    if request.path.startswith("/api/"):
+        body = {"error": {"code": "NOT_FOUND", "message": "No such API endpoint."}}
+        return JsonResponse(body, status=404)
+    return page_not_found(request, exception)

@@ -1,0 +1,156 @@
+"""Audit trail throughput: appends per second with 1 and 4 writers, and verification speed.
+
+    python bench/audit_append.py [--db sqlite|postgres] [--records 6000]
+
+Each append is its own transaction (the way services write it), carrying catalogued categories
+and a purpose, so the catalog check is on the measured path. Runs on a scratch database that it
+creates and removes. Prints one JSON object per figure.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+PG_BENCH_DB = "piwarden_bench"
+
+
+def _ensure_project_python() -> None:
+    """Re-run inside the project's virtual environment, creating it if needed."""
+    if Path(sys.prefix).resolve() == (REPO / ".venv").resolve():
+        return
+    if not VENV_PYTHON.exists():
+        import subprocess
+
+        subprocess.run(["make", "-C", str(REPO), ".venv/.installed"], check=True)  # noqa: S607
+    os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.argv])  # noqa: S606
+
+
+def _postgres(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"),
+                         autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _setup_django(database_url: str, data_dir: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["PIWARDEN_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "piwarden.settings"
+    os.environ["PIWARDEN_LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+
+
+def _sample_keys() -> tuple[list[str], str]:
+    from piwarden.catalog.models import DataCategory, Purpose
+
+    categories = list(DataCategory.objects.order_by("key").values_list("key", flat=True)[:2])
+    return categories, Purpose.objects.order_by("key").values_list("key", flat=True).first()
+
+
+def _append(count: int, writer: int) -> None:
+    from django.db import transaction
+
+    from piwarden.audit import services
+    from piwarden.audit.actors import Actor
+
+    categories, purpose = _sample_keys()
+    actor = Actor.system(f"bench-{writer}")
+    for number in range(count):
+        with transaction.atomic():
+            services.record(actor=actor, action="bench.append", categories=categories,
+                            purpose=purpose, detail={"writer": writer, "n": number})
+
+
+def _writer_process(database_url, data_dir, count, writer, barrier, results) -> None:
+    _setup_django(database_url, data_dir)
+    _sample_keys()  # warm the connection and the catalog cache before the clock starts
+    barrier.wait()
+    started = time.perf_counter()
+    _append(count, writer)
+    results.put((started, time.perf_counter()))
+
+
+def _parallel(database_url, data_dir, total, writers) -> float:
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(writers), context.Queue()
+    processes = [
+        context.Process(target=_writer_process,
+                        args=(database_url, data_dir, total // writers, n, barrier, results))
+        for n in range(writers)
+    ]
+    for process in processes:
+        process.start()
+    spans = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise SystemExit(f"a writer process failed with exit code {process.exitcode}")
+    return (total // writers * writers) / (max(end for _, end in spans) -
+                                           min(start for start, _ in spans))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--records", type=int, default=6000, help="appends per measurement")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="piwarden-bench-")
+    if args.db == "postgres":
+        _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+        _postgres(f"CREATE DATABASE {PG_BENCH_DB}")
+        database_url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+    else:
+        database_url = f"sqlite:///{data_dir}/bench.sqlite3"
+    try:
+        _setup_django(database_url, data_dir)
+        from django.core.management import call_command
+
+        from piwarden.audit import services
+        from piwarden.audit.actors import Actor
+        from piwarden.catalog.services import load_catalog
+
+        call_command("migrate", verbosity=0)
+        load_catalog(actor=Actor.system("bench"))
+        common = {"unit": "1/s", "db": args.db, "records": args.records}
+
+        started = time.perf_counter()
+        _append(args.records, writer=0)
+        single = args.records / (time.perf_counter() - started)
+        print(json.dumps({"metric": "appends_per_s", "value": round(single), "writers": 1,
+                          **common}), flush=True)
+
+        from django.db import connections
+
+        connections.close_all()
+        four = _parallel(database_url, data_dir, args.records, writers=4)
+        print(json.dumps({"metric": "appends_per_s", "value": round(four), "writers": 4,
+                          **common}), flush=True)
+
+        started = time.perf_counter()
+        result = services.verify()
+        elapsed = time.perf_counter() - started
+        if not result.ok:
+            raise SystemExit(f"chain broken after the bench: {result}")
+        print(json.dumps({"metric": "verify_records_per_s", "value": round(result.checked /
+                          elapsed), "unit": "1/s", "db": args.db, "records": result.checked}))
+        connections.close_all()
+    finally:
+        if args.db == "postgres":
+            _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+
+
+if __name__ == "__main__":
+    _ensure_project_python()
+    main()

@@ -1,0 +1,3 @@
+from piwarden.cli import main
+
+main()

@@ -25,6 +25,17 @@ def system_actor():
 
 
 @pytest.fixture
+def test_database_url() -> str:
+    """The URL of this run's test database, for processes the test starts."""
+    cfg = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{cfg['NAME']}"
+    password = f":{cfg['PASSWORD']}" if cfg["PASSWORD"] else ""
+    host = f"{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}"
+    return f"postgres://{cfg['USER'] or 'postgres'}{password}@{host}/{cfg['NAME']}"
+
+
+@pytest.fixture
 def committed_db(django_db_setup, django_db_blocker):
     """Database access without the per-test transaction, for tests that need real commits
     (parallel writers, code that must refuse to run outside a transaction).

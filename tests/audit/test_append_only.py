@@ -48,18 +48,24 @@ def test_orm_refuses_bulk_create(event):
 )
 def test_database_refuses_raw_update_and_delete(event, sql):
     """Raw SQL that bypasses the ORM is refused by a trigger."""
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
     assert AuditEvent.objects.get(pk=event.pk).action == "test.guarded"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="TRUNCATE exists on PostgreSQL only")
 def test_postgresql_refuses_truncate(event):
     """TRUNCATE, which skips row triggers, has a statement trigger of its own."""
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            # Fire the deferred FK checks of this test's own insert, which would block TRUNCATE.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("TRUNCATE audit_auditevent CASCADE")
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        # Fire the deferred FK checks of this test's own insert, which would block TRUNCATE.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE audit_auditevent CASCADE")
     assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 
 from piwarden.audit import services
 from piwarden.audit.actors import Actor
@@ -16,16 +16,6 @@ from piwarden.audit.models import AuditEvent, ChainHead
 WRITERS = 4
 PER_WRITER = 25
 WRITER_SCRIPT = Path(__file__).with_name("concurrent_writer.py")
-
-
-def _database_url() -> str:
-    """The URL of the test database this run uses, for other processes to reach it."""
-    cfg = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{cfg['NAME']}"
-    user = cfg["USER"] or "postgres"
-    password = f":{cfg['PASSWORD']}" if cfg["PASSWORD"] else ""
-    return f"postgres://{user}{password}@{cfg['HOST'] or '127.0.0.1'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
 
 
 def _assert_one_unbroken_chain(start_seq: int, added: int) -> None:
@@ -68,7 +58,7 @@ def test_parallel_threads_keep_one_chain(committed_db):
                     services.record(actor=Actor.system(f"thread-{writer}"),
                                     action="test.parallel_append",
                                     detail={"writer": writer, "n": number})
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:  # reported by the assertion below
             errors.append(exc)
         finally:
             connections.close_all()
@@ -83,10 +73,10 @@ def test_parallel_threads_keep_one_chain(committed_db):
 
 
 @pytest.mark.slow
-def test_parallel_processes_keep_one_chain(committed_db):
+def test_parallel_processes_keep_one_chain(committed_db, test_database_url):
     """Four processes appending at once produce one gap-free, verifiable chain."""
     start = ChainHead.objects.get(pk=1).seq
-    env = {**os.environ, "DATABASE_URL": _database_url()}
+    env = {**os.environ, "DATABASE_URL": test_database_url}
     processes = [
         subprocess.Popen(
             [sys.executable, str(WRITER_SCRIPT), str(writer), str(PER_WRITER)],

@@ -6,7 +6,7 @@ from django.db import connection
 
 from piwarden.audit import append_only, services
 from piwarden.audit.chain import compute_hash
-from piwarden.audit.models import AuditEvent, ChainHead
+from piwarden.audit.models import AuditEvent, ChainCheck, ChainHead
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +101,36 @@ def test_head_prints_an_anchor_that_verify_checks(trail, capsys):
         call_command("audit", "verify", "--anchor", anchor)
     with pytest.raises(CommandError, match="SEQ:HASH"):
         call_command("audit", "verify", "--anchor", "nonsense")
+
+
+def test_command_keeps_each_run_as_evidence(trail):
+    """Every `audit verify` leaves a ChainCheck row: when, by whom, and what it found."""
+    call_command("audit", "verify")
+    check = ChainCheck.objects.latest("requested_at")
+    assert check.ok is True and check.head_seq == trail[-1].seq
+    assert check.requested_by == "system:audit.verify"
+
+
+def test_console_button_queues_a_check_that_the_worker_runs(
+    trail, admin_client, settings, django_capture_on_commit_callbacks
+):
+    """Staff press "Verify the chain now"; the task runs it and the result is listed."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    page = admin_client.get("/admin/audit/chaincheck/")
+    assert b"Verify the chain now" in page.content
+    _sql("UPDATE audit_auditevent SET action = 'test.rewritten' WHERE id = %s", [trail[0].pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/audit/chaincheck/run/")
+    assert response.status_code == 302
+    check = ChainCheck.objects.latest("requested_at")
+    assert check.ok is False and check.bad_seq == trail[0].seq
+    assert check.requested_by.startswith("staff:")
+    assert admin_client.get("/admin/audit/chaincheck/run/").status_code == 405
+
+
+def test_console_button_needs_the_permission(trail, client, django_user_model):
+    """A staff member without the audit permission cannot queue checks."""
+    clerk = django_user_model.objects.create_user("clerk", password="x" * 12, is_staff=True)
+    client.force_login(clerk)
+    assert client.post("/admin/audit/chaincheck/run/").status_code == 403
+    assert not ChainCheck.objects.exists()

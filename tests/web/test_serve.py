@@ -9,7 +9,6 @@ import time
 import urllib.request
 
 import pytest
-from django.db import connection
 
 pytestmark = pytest.mark.slow
 
@@ -26,18 +25,13 @@ def _children(pid: int) -> list[int]:
     return [int(line) for line in result.stdout.split()]
 
 
-def test_serve_runs_web_and_worker_and_stops_both_on_ctrl_c(committed_db):
+def test_serve_runs_web_and_worker_and_stops_both_on_ctrl_c(committed_db, test_database_url):
     """The web server answers /healthz, the worker runs, and SIGINT leaves nothing behind."""
-    cfg = connection.settings_dict
-    if connection.vendor == "sqlite":
-        url = f"sqlite:///{cfg['NAME']}"
-    else:
-        url = f"postgres://{cfg['USER'] or 'postgres'}@{cfg['HOST']}:{cfg['PORT']}/{cfg['NAME']}"
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "piwarden", "serve", "--bind", f"127.0.0.1:{port}",
          "--workers", "1"],
-        env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE,
+        env={**os.environ, "DATABASE_URL": test_database_url}, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True,
     )
     try:

@@ -1,8 +1,15 @@
 """The audit trail in the staff console: searchable, filterable, never editable."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import path
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 
-from piwarden.audit.models import AuditEvent
+from piwarden.audit import services
+from piwarden.audit.actors import Actor
+from piwarden.audit.models import AuditEvent, ChainCheck
 
 
 @admin.register(AuditEvent)
@@ -17,6 +24,38 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChainCheck)
+class ChainCheckAdmin(admin.ModelAdmin):
+    """Past verifications, and a button that queues a new one for the task worker."""
+
+    list_display = ("requested_at", "requested_by", "ok", "checked", "head_seq", "bad_seq",
+                    "finished_at")
+    list_filter = ("ok",)
+    readonly_fields = (*list_display, "head_hash", "problem")
+
+    def get_urls(self):
+        run = path("run/", self.admin_site.admin_view(self.run_view), name="audit_chaincheck_run")
+        return [run, *super().get_urls()]
+
+    @method_decorator(require_POST)
+    def run_view(self, request):
+        if not request.user.has_perm("audit.add_chaincheck"):
+            raise PermissionDenied
+        check = services.request_check(actor=Actor.staff(request.user))
+        self.message_user(request, f"Verification {check.pk} queued; reload to see its result.",
+                          messages.SUCCESS)
+        return redirect("admin:audit_chaincheck_changelist")
 
     def has_add_permission(self, request):
         return False

@@ -89,3 +89,24 @@ class ChainHead(models.Model):
 
     def __str__(self):
         return f"head #{self.seq} {self.hash[:12]}"
+
+
+class ChainCheck(models.Model):
+    """One verification of the chain: evidence that, and when, the trail was found intact."""
+
+    requested_by = models.CharField(max_length=160)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    ok = models.BooleanField(null=True, help_text="Empty while the check is pending.")
+    checked = models.PositiveBigIntegerField(default=0)
+    head_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    head_hash = models.CharField(max_length=64, blank=True)
+    bad_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    problem = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self):
+        state = {None: "pending", True: "intact", False: "BROKEN"}[self.ok]
+        return f"check {self.pk}: {state}"

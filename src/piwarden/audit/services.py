@@ -10,7 +10,7 @@ from django.utils import timezone
 from piwarden.audit.actors import Actor
 from piwarden.audit.chain import GENESIS_HASH, compute_hash
 from piwarden.audit.context import request_id_var
-from piwarden.audit.models import AuditEvent, ChainHead, Outcome
+from piwarden.audit.models import AuditEvent, ChainCheck, ChainHead, Outcome
 from piwarden.catalog import selectors as catalog
 
 _ACTION = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
@@ -140,3 +140,27 @@ def verify(*, chunk_size: int = 2000) -> Verification:
             "(records removed from the end, or the head was altered)",
         )
     return Verification(True, checked, head.seq, head.hash)
+
+
+def request_check(*, actor: Actor) -> ChainCheck:
+    """Queue a verification for the task worker (the console's "verify now")."""
+    from piwarden.audit.tasks import run_chain_check
+
+    with transaction.atomic():
+        check = ChainCheck.objects.create(requested_by=str(actor))
+        transaction.on_commit(lambda: run_chain_check.enqueue(check.pk))
+    return check
+
+
+def run_check(*, check: ChainCheck) -> Verification:
+    """Verify the chain and keep the result on the check row."""
+    result = verify()
+    check.ok = result.ok
+    check.checked = result.checked
+    check.head_seq = result.head_seq
+    check.head_hash = result.head_hash
+    check.bad_seq = result.bad_seq
+    check.problem = result.problem
+    check.finished_at = timezone.now()
+    check.save()
+    return result

@@ -1,9 +1,9 @@
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
-from django.views.defaults import page_not_found
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 from piwarden.catalog import selectors as catalog
 from piwarden.subjects.models import Subject

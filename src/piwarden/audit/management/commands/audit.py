@@ -3,7 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from piwarden.audit import services
-from piwarden.audit.models import AuditEvent
+from piwarden.audit.actors import Actor
+from piwarden.audit.models import AuditEvent, ChainCheck
 
 
 class Command(BaseCommand):
@@ -20,12 +21,16 @@ class Command(BaseCommand):
         sub.add_parser("head", help="Print the last record's number and hash.")
 
     def handle(self, *args, action, **options):
-        result = services.verify()
-        if not result.ok:
-            raise CommandError(str(result))
         if action == "head":  # only a verified head is worth anchoring
+            result = services.verify()
+            if not result.ok:
+                raise CommandError(str(result))
             self.stdout.write(f"{result.head_seq}:{result.head_hash}")
             return
+        check = ChainCheck.objects.create(requested_by=str(Actor.system("audit.verify")))
+        result = services.run_check(check=check)
+        if not result.ok:
+            raise CommandError(str(result))
         if options["anchor"]:
             self._check_anchor(options["anchor"])
         self.stdout.write(self.style.SUCCESS(str(result)))

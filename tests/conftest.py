@@ -10,6 +10,15 @@ from piwarden.clients.models import ApiClient
 from piwarden.subjects.models import Subject
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database starts with the shipped catalog loaded, as a deployment does."""
+    from piwarden.catalog.services import load_catalog
+
+    with django_db_blocker.unblock():
+        load_catalog(actor=Actor.system("tests"))
+
+
 @pytest.fixture(autouse=True)
 def _uncollected_static_files(settings):
     """Tests serve static files from the apps, without running collectstatic first."""

@@ -24,11 +24,14 @@ class Command(BaseCommand):
                 sys.executable, "-m", "gunicorn", "piwarden.wsgi:application",
                 "--bind", bind, "--workers", str(workers),
                 "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
+                "--no-control-socket",
             ],
             "worker": [sys.executable, "-m", "piwarden", "db_worker", "--no-reload"],
         }
+        # Installed explicitly: a shell that starts us in the background may have ignored SIGINT.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         processes = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
-        signal.signal(signal.SIGTERM, _interrupt)
         self.stdout.write(f"piwarden is running at http://{bind}/ (Ctrl-C stops it)")
         exit_code = 0
         try:

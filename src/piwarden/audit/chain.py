@@ -1,4 +1,11 @@
-"""Canonical serialization and hashing of audit records (the tamper-evidence)."""
+"""Canonical serialization and hashing of audit records (the tamper-evidence).
+
+Two levels, so the costly part stays outside the chain lock: the record's *content digest*
+(SHA-256 of its canonical JSON) is computed by the writer beforehand, and the *link*
+``hash = SHA-256("<prev_hash>:<seq>:<content digest>")`` is computed under the lock, in SQL on
+PostgreSQL (see audit.store). Changing content breaks the digest; removing or moving a record
+breaks the link.
+"""
 
 import hashlib
 import json
@@ -6,8 +13,7 @@ from datetime import UTC
 
 GENESIS_HASH = "0" * 64
 
-CHAINED_FIELDS = (
-    "seq",
+CONTENT_FIELDS = (
     "occurred_at",
     "actor_kind",
     "actor_id",
@@ -21,14 +27,13 @@ CHAINED_FIELDS = (
     "request_id",
     "outcome",
     "detail",
-    "prev_hash",
 )
 
 
 def canonical_bytes(event) -> bytes:
-    """Sorted-key compact JSON of every chained field; timestamps in UTC with microseconds."""
+    """Sorted-key compact JSON of the content fields; timestamps in UTC with microseconds."""
     values = {}
-    for name in CHAINED_FIELDS:
+    for name in CONTENT_FIELDS:
         value = getattr(event, name)
         if name == "occurred_at":
             value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -38,5 +43,13 @@ def canonical_bytes(event) -> bytes:
     return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def compute_hash(event) -> str:
+def content_digest(event) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
+
+
+def link_hash(prev_hash: str, seq: int, digest: str) -> str:
+    return hashlib.sha256(f"{prev_hash}:{seq}:{digest}".encode()).hexdigest()
+
+
+def compute_hash(event) -> str:
+    return link_hash(event.prev_hash, event.seq, content_digest(event))

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.utils import timezone
 
+from piwarden.audit import store
 from piwarden.audit.actors import Actor
-from piwarden.audit.chain import GENESIS_HASH, compute_hash
+from piwarden.audit.chain import GENESIS_HASH, compute_hash, content_digest
 from piwarden.audit.context import request_id_var
 from piwarden.audit.models import AuditEvent, ChainCheck, ChainHead, Outcome
 from piwarden.catalog import selectors as catalog
@@ -70,11 +71,7 @@ def record(
     detail = detail or {}
     _check_detail(detail)
 
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:
-        raise AuditError("the audit chain head is missing; run `piwarden audit verify`")
     event = AuditEvent(
-        seq=head.seq + 1,
         occurred_at=timezone.now(),
         actor_kind=actor.kind,
         actor_id=actor.id,
@@ -88,11 +85,11 @@ def record(
         request_id=request_id if request_id is not None else request_id_var.get(),
         outcome=outcome,
         detail=detail,
-        prev_hash=head.hash,
     )
-    event.hash = compute_hash(event)
-    event.save(force_insert=True)
-    ChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    try:
+        store.append(connection, event, content_digest(event))
+    except store.MissingHeadError:
+        raise AuditError("the audit chain head is missing; run `piwarden audit verify`") from None
     return event
 
 

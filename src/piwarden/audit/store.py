@@ -1,0 +1,70 @@
+"""The append itself: lock the chain head, insert the record, move the head.
+
+Raw SQL, because this runs for every action on PI and the ORM's query building cost more than
+the database work. On PostgreSQL it is one statement (one round trip, head lock held for the
+shortest time), prepared once per connection so the server does not re-plan it; on SQLite,
+where round trips are free, three statements under the ``BEGIN IMMEDIATE`` write lock.
+"""
+
+from piwarden.audit.chain import CONTENT_FIELDS, link_hash
+from piwarden.audit.models import AuditEvent
+
+_COLUMNS = [AuditEvent._meta.get_field(name).column for name in CONTENT_FIELDS]
+_PLACEHOLDERS = ", ".join(["%s"] * len(_COLUMNS))
+
+# Column names come from the model, never from input; every value is a bound parameter.
+_POSTGRES_APPEND = f"""
+WITH head AS (
+    SELECT seq + 1 AS seq, hash AS prev_hash FROM audit_chainhead WHERE id = 1 FOR UPDATE
+), new AS (
+    INSERT INTO audit_auditevent ({", ".join(_COLUMNS)}, seq, prev_hash, hash)
+    SELECT {_PLACEHOLDERS}, head.seq, head.prev_hash,
+           encode(sha256(convert_to(head.prev_hash || ':' || head.seq || ':' || %s::text,
+                                    'UTF8')), 'hex')
+    FROM head
+    RETURNING id, seq, prev_hash, hash
+)
+UPDATE audit_chainhead SET seq = new.seq, hash = new.hash FROM new
+WHERE audit_chainhead.id = 1
+RETURNING new.id, new.seq, new.prev_hash, new.hash
+"""  # noqa: S608
+_SQLITE_INSERT = (
+    f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}, seq, prev_hash, hash) "  # noqa: S608
+    f"VALUES ({_PLACEHOLDERS}, %s, %s, %s)"
+)
+
+
+class MissingHeadError(Exception):
+    pass
+
+
+def append(connection, event: AuditEvent, digest: str) -> None:
+    """Write ``event`` (content fields set) as the next link; fills id, seq and the hashes."""
+    params = [
+        AuditEvent._meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
+        for name in CONTENT_FIELDS
+    ]
+    if connection.vendor == "postgresql":
+        # Django's cursors bind on the client, which rules out preparing: use psycopg's own,
+        # on the same connection and so in the caller's transaction.
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            row = connection.connection.execute(_POSTGRES_APPEND, [*params, digest],
+                                                prepare=True).fetchone()
+        if row is None:
+            raise MissingHeadError
+        event.id, event.seq, event.prev_hash, event.hash = row
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT seq, hash FROM audit_chainhead WHERE id = 1")
+            head = cursor.fetchone()
+            if head is None:
+                raise MissingHeadError
+            event.seq, event.prev_hash = head[0] + 1, head[1]
+            event.hash = link_hash(event.prev_hash, event.seq, digest)
+            cursor.execute(_SQLITE_INSERT, [*params, event.seq, event.prev_hash, event.hash])
+            event.id = cursor.lastrowid
+            cursor.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
+                           [event.seq, event.hash])
+    event._state.adding = False
+    event._state.db = connection.alias

@@ -10,10 +10,11 @@ from django.views.decorators.http import require_POST
 from piwarden.audit import services
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent, ChainCheck
+from piwarden.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ("seq", "occurred_at", "action", "actor_kind", "actor_id", "subject_id",
                     "purpose", "outcome")
     list_filter = ("action", "actor_kind", "outcome", "purpose", "occurred_at")
@@ -25,18 +26,10 @@ class AuditEventAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ChainCheck)
-class ChainCheckAdmin(admin.ModelAdmin):
+class ChainCheckAdmin(ReadOnlyAdmin):
     """Past verifications, and a button that queues a new one for the task worker."""
 
     list_display = ("requested_at", "requested_by", "ok", "checked", "head_seq", "bad_seq",
@@ -57,11 +50,3 @@ class ChainCheckAdmin(admin.ModelAdmin):
                           messages.SUCCESS)
         return redirect("admin:audit_chaincheck_changelist")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,18 +13,8 @@ from piwarden.catalog.models import (
     System,
 )
 
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View only: edits would be lost at the next load and bypass review of the file."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+# Read-only: edits would be lost at the next load and bypass review of the file.
+from piwarden.readonly_admin import ReadOnlyAdmin
 
 
 class SensitiveFilter(admin.SimpleListFilter):

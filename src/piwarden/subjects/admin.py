@@ -4,11 +4,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from piwarden.readonly_admin import ReadOnlyAdmin
 from piwarden.subjects.models import Subject
 
 
 @admin.register(Subject)
-class SubjectAdmin(admin.ModelAdmin):
+class SubjectAdmin(ReadOnlyAdmin):
     list_display = ("id", "kind", "status", "created_at", "audit_trail")
     list_filter = ("kind", "status")
     search_fields = ("=id",)
@@ -19,11 +20,3 @@ class SubjectAdmin(admin.ModelAdmin):
         url = reverse("admin:audit_auditevent_changelist") + f"?subject__id__exact={obj.pk}"
         return format_html('<a href="{}">records about this subject</a>', url)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

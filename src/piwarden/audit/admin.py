@@ -20,7 +20,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ("action", "actor_kind", "outcome", "purpose", "occurred_at")
     search_fields = ("=subject__id", "=actor_id", "=request_id", "=object_id", "action")
     date_hierarchy = "occurred_at"
-    list_select_related = False
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):

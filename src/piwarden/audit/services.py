@@ -117,18 +117,16 @@ def verify(*, chunk_size: int = 2000) -> Verification:
         return Verification(False, 0, 0, "", 1, None, "the chain head row is missing")
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
-        problem = ""
         if event.seq != expected_seq:
             problem = f"record #{expected_seq} is missing (next one found is #{event.seq})"
-            bad_seq, bad_id = expected_seq, None
-        elif event.prev_hash != prev_hash:
+            return Verification(False, checked, head.seq, head.hash, expected_seq, None, problem)
+        problem = ""
+        if event.prev_hash != prev_hash:
             problem = "its link to the previous record is broken (removed, moved or re-linked)"
         elif compute_hash(event) != event.hash:
             problem = "its contents do not match its hash (changed after it was written)"
         if problem:
-            if event.seq == expected_seq:
-                bad_seq, bad_id = event.seq, event.pk
-            return Verification(False, checked, head.seq, head.hash, bad_seq, bad_id, problem)
+            return Verification(False, checked, head.seq, head.hash, event.seq, event.pk, problem)
         expected_seq, prev_hash, checked = expected_seq + 1, event.hash, checked + 1
     if (head.seq, head.hash) != (checked, prev_hash):
         return Verification(

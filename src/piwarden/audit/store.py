@@ -9,7 +9,8 @@ where round trips are free, three statements under the ``BEGIN IMMEDIATE`` write
 from piwarden.audit.chain import CONTENT_FIELDS, link_hash
 from piwarden.audit.models import AuditEvent
 
-_COLUMNS = [AuditEvent._meta.get_field(name).column for name in CONTENT_FIELDS]
+_FIELDS = [AuditEvent._meta.get_field(name) for name in CONTENT_FIELDS]
+_COLUMNS = [field.column for field in _FIELDS]
 _PLACEHOLDERS = ", ".join(["%s"] * len(_COLUMNS))
 
 # Column names come from the model, never from input; every value is a bound parameter.
@@ -40,14 +41,11 @@ class MissingHeadError(Exception):
 
 def append(connection, event: AuditEvent, digest: str) -> None:
     """Write ``event`` (content fields set) as the next link; fills id, seq and the hashes."""
-    params = [
-        AuditEvent._meta.get_field(name).get_db_prep_save(getattr(event, name), connection)
-        for name in CONTENT_FIELDS
-    ]
+    params = [field.get_db_prep_save(getattr(event, field.attname), connection)
+              for field in _FIELDS]
     if connection.vendor == "postgresql":
         # Django's cursors bind on the client, which rules out preparing: use psycopg's own,
         # on the same connection and so in the caller's transaction.
-        connection.ensure_connection()
         with connection.wrap_database_errors:
             row = connection.connection.execute(_POSTGRES_APPEND, [*params, digest],
                                                 prepare=True).fetchone()

@@ -8,8 +8,10 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from piwarden.accounts.api import router as accounts_router
 from piwarden.api_errors import ApiError
 from piwarden.catalog.api import router as catalog_router
+from piwarden.consent.api import router as consent_router
 
 api = NinjaAPI(
     title="piwarden API",
@@ -52,3 +54,5 @@ def _http_error(request, exc: HttpError):
 
 
 api.add_router("/catalog/", catalog_router)
+api.add_router("/account/", accounts_router)
+api.add_router("/consent/", consent_router)

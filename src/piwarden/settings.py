@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "piwarden.audit",
     "piwarden.catalog",
     "piwarden.clients",
+    "piwarden.vault",
+    "piwarden.consent",
+    "piwarden.accounts",
 ]
 
 MIDDLEWARE = [
@@ -167,3 +170,14 @@ LOGGING = {
 PIWARDEN_CATALOG_FILE = Path(
     os.environ.get("PIWARDEN_CATALOG_FILE", REPO_DIR / "catalog" / "piwarden.yaml")
 )
+
+# Consent (docs/consent.md). The per-process decision cache is kept fresh across the processes
+# of one host; turn it off when processes on several hosts share one database.
+PIWARDEN_DECISION_CACHE = _env_bool("PIWARDEN_DECISION_CACHE", True)
+# PIPL Art. 47: data held only on a withdrawn consent is erased after this many days.
+PIWARDEN_ERASE_ON_WITHDRAWAL = _env_bool("PIWARDEN_ERASE_ON_WITHDRAWAL", True)
+PIWARDEN_WITHDRAWAL_ERASURE_DAYS = int(os.environ.get("PIWARDEN_WITHDRAWAL_ERASURE_DAYS", "7"))
+# Origins of the websites that embed the cookie banner from this server (CORS for its API).
+PIWARDEN_BANNER_ORIGINS = [
+    origin for origin in os.environ.get("PIWARDEN_BANNER_ORIGINS", "").split(",") if origin
+]

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from piwarden.api import api
 from piwarden.web import views
@@ -12,6 +12,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("account/", include("piwarden.accounts.urls")),
+    path("privacy/", include("piwarden.consent.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
 
 handler404 = views.not_found

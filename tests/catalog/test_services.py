@@ -63,7 +63,8 @@ def test_load_writes_release_and_one_audit_record(settings):
     assert event.detail["sha256"] == sha
     assert event.detail["counts"] == release.counts
     assert event.detail["retired"] == dict.fromkeys(
-        ["legal_bases", "categories", "purposes", "systems", "recipients", "activities"], 0)
+        ["legal_bases", "categories", "purposes", "systems", "recipients", "activities",
+         "storage_items"], 0)
 
 
 def test_loading_twice_is_idempotent(shipped):

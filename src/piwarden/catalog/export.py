@@ -13,6 +13,7 @@ from piwarden.catalog.models import (
     ProcessingActivity,
     Purpose,
     Recipient,
+    StorageItem,
     System,
 )
 
@@ -57,9 +58,10 @@ def catalog_document() -> dict:
     children: dict[int | None, list[DataCategory]] = {}
     for row in DataCategory.objects.filter(retired=False):
         children.setdefault(row.parent_id, []).append(row)
-    return {
+    document = {
         "schema_version": release.schema_version,
         "handler": release.handler,
+        **({"policy": release.policy} if release.policy else {}),
         "legal_bases": [
             {"key": b.key, **_name(b), **_optional(b, "article"), "pipl_13": b.pipl_13,
              **_optional(b, "only_with", "description", "policy_ref", "note")}
@@ -69,7 +71,7 @@ def catalog_document() -> dict:
         "purposes": [
             {"key": p.key, **_name(p), **_optional(p, "description"),
              "legal_basis": p.legal_basis.key, "consent": p.consent,
-             **_optional(p, "policy_ref", "note")}
+             **_optional(p, "separate", "policy_ref", "note")}
             for p in Purpose.objects.filter(retired=False).select_related("legal_basis")
         ],
         "systems": [
@@ -86,6 +88,20 @@ def catalog_document() -> dict:
         "processing_activities": [_activity(a) for a in ProcessingActivity.objects.filter(
             retired=False).select_related("purpose").prefetch_related(
             "legal_bases", "categories", "systems", "recipients")],
+    }
+    items = StorageItem.objects.filter(retired=False).select_related("purpose")
+    if items:
+        document["storage_items"] = [_storage_item(item) for item in items]
+    return document
+
+
+def _storage_item(item: StorageItem) -> dict:
+    return {
+        "name": item.name, "kind": item.kind, "party": item.party,
+        **_optional(item, "provider"), "category": item.category, "purpose": item.purpose.key,
+        "lifetime": item.lifetime,
+        "description": {"en": item.description_en, "zh-hans": item.description_zh},
+        **_optional(item, "policy_ref"),
     }
 
 

@@ -212,6 +212,12 @@ def _check_references(data: dict, categories: list[dict], report: _Report) -> No
         if purpose["legal_basis"] not in bases:
             report.add(purpose["_path"] + ("legal_basis",),
                        f"unknown legal basis '{purpose['legal_basis']}'")
+        if (purpose["consent"] == "separate") != bool(purpose.get("separate")):
+            report.add(purpose["_path"] + ("separate",), "a purpose needs 'separate' (the PIPL "
+                       "cases: sensitive, third_party, public_disclosure, cross_border) exactly "
+                       "when its consent is 'separate'")
+
+    _check_storage_items(data.get("storage_items", []), purposes, report)
 
     for key, recipient in recipients.items():
         if recipient["status"] == "active" and not (recipient["legal_name"] and
@@ -243,6 +249,26 @@ def _check_references(data: dict, categories: list[dict], report: _Report) -> No
                 report.add((*where, "legal_bases", i), f"legal basis '{key}' has no PIPL Art. 13 "
                            f"basis of its own and may only be used together with: "
                            f"{', '.join(needs)}")
+
+
+def _check_storage_items(items: list[dict], purposes: dict, report: _Report) -> None:
+    """The cookie inventory: strictly necessary items need no consent, all others do."""
+    seen: dict[tuple, int] = {}
+    for index, item in enumerate(items):
+        where, name = ("storage_items", index), (item["kind"], item["name"])
+        if name in seen:
+            report.add((*where, "name"), f"{item['kind']} '{item['name']}' is declared twice "
+                       f"(first as storage_items[{seen[name]}])")
+        seen.setdefault(name, index)
+        purpose = purposes.get(item["purpose"])
+        if purpose is None:
+            report.add((*where, "purpose"), f"unknown purpose '{item['purpose']}'")
+        elif (item["category"] == "necessary") != (purpose["consent"] == "none"):
+            report.add((*where, "purpose"), f"a '{item['category']}' item cannot serve purpose "
+                       f"'{item['purpose']}' (consent: {purpose['consent']}); only strictly "
+                       "necessary items may go without consent")
+        if item["party"] == "partner" and not item.get("provider"):
+            report.add((*where, "provider"), "a partner's item must name its provider")
 
 
 def _check_category(category: dict, report: _Report) -> None:

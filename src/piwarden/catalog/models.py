@@ -119,6 +119,11 @@ class Purpose(CatalogEntry):
         help_text="The default legal basis.",
     )
     consent = models.CharField(max_length=16, choices=ConsentRequirement.choices)
+    separate = models.JSONField(
+        default=list, blank=True,
+        help_text="Why consent must be separate: sensitive, third_party, public_disclosure, "
+                  "cross_border.",
+    )
     policy_ref = models.CharField(max_length=100, blank=True)
     note = models.TextField(blank=True)
 
@@ -171,6 +176,34 @@ class ProcessingActivity(CatalogEntry):
         verbose_name_plural = "processing activities"
 
 
+class StorageCategory(models.TextChoices):
+    """The banner's categories; only strictly necessary items are set without consent."""
+
+    NECESSARY = "necessary", "Strictly necessary"
+    PREFERENCES = "preferences", "Preferences"
+    ANALYTICS = "analytics", "Analytics"
+    ADVERTISING = "advertising", "Advertising"
+
+
+class StorageItem(CatalogEntry):
+    """A cookie or browser storage object the website may set (policy §III).
+
+    ``key`` is ``<kind>:<name>``. The banner and the "manage cookies" page are built from these
+    rows, and the banner asks again when this inventory changes.
+    """
+
+    name = models.CharField(max_length=48)
+    kind = models.CharField(max_length=16)
+    party = models.CharField(max_length=16)
+    provider = models.CharField(max_length=200, blank=True)
+    category = models.CharField(max_length=16, choices=StorageCategory.choices)
+    purpose = models.ForeignKey(Purpose, on_delete=models.PROTECT, related_name="storage_items")
+    lifetime = models.CharField(max_length=32)
+    description_en = models.TextField()
+    description_zh = models.TextField()
+    policy_ref = models.CharField(max_length=100, blank=True)
+
+
 class CatalogRelease(models.Model):
     """One load of the catalog file: which file, its SHA-256, when, by whom, and the counts."""
 
@@ -178,6 +211,9 @@ class CatalogRelease(models.Model):
     source = models.CharField(max_length=500)
     schema_version = models.PositiveIntegerField()
     handler = models.JSONField(help_text="The PI handler the catalog is for.")
+    policy = models.JSONField(
+        default=dict, blank=True, help_text="The privacy policy version the catalog implements.",
+    )
     counts = models.JSONField(default=dict)
     loaded_at = models.DateTimeField(default=timezone.now)
     loaded_by = models.CharField(max_length=160)

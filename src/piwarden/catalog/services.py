@@ -16,8 +16,10 @@ from piwarden.catalog.models import (
     ProcessingActivity,
     Purpose,
     Recipient,
+    StorageItem,
     System,
 )
+from piwarden.subjects import freshness
 
 
 def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRelease:
@@ -35,6 +37,7 @@ def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRele
             source=loader.display_name(Path(catalog.source)),
             schema_version=catalog.data["schema_version"],
             handler=catalog.data["handler"],
+            policy=catalog.data.get("policy", {}),
             counts=selectors.counts(),
             loaded_by=str(actor),
         )
@@ -47,6 +50,7 @@ def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRele
         # Clear now, so this process sees the new keys at once (also inside an outer
         # transaction), and again at commit, in case another thread refilled it in between.
         transaction.on_commit(selectors.clear_cache)
+        freshness.changed(freshness.CATALOG)
     selectors.clear_cache()
     return release
 
@@ -65,6 +69,7 @@ def _apply(catalog: loader.Catalog) -> dict[str, int]:
     })
     purposes, retired["purposes"] = _upsert(Purpose, data["purposes"], lambda e, _: {
         **_texts(e), "legal_basis": bases[e["legal_basis"]], "consent": e["consent"],
+        "separate": e.get("separate", []),
     })
     systems, retired["systems"] = _upsert(System, data["systems"], lambda e, _: {
         "name": e["name"], "kind": e["kind"], "region": e["region"] or "",
@@ -80,6 +85,15 @@ def _apply(catalog: loader.Catalog) -> dict[str, int]:
             "retention": e["retention"], "storage_region": e["storage_region"],
         },
     )
+    items = [{**item, "key": f"{item['kind']}:{item['name']}"}
+             for item in data.get("storage_items", [])]
+    _, retired["storage_items"] = _upsert(StorageItem, items, lambda e, _: {
+        "name": e["name"], "kind": e["kind"], "party": e["party"],
+        "provider": e.get("provider") or "", "category": e["category"],
+        "purpose": purposes[e["purpose"]], "lifetime": e["lifetime"],
+        "description_en": e["description"]["en"], "description_zh": e["description"]["zh-hans"],
+        "policy_ref": e.get("policy_ref") or "",
+    })
     _link(activities, data["processing_activities"], {
         "legal_bases": bases, "categories": categories, "systems": systems,
         "recipients": recipients,

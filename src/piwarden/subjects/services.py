@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
+from piwarden.subjects import freshness
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 
 # Which status may follow which: an erased subject never comes back.
@@ -40,6 +41,7 @@ def change_status(*, actor: Actor, subject: Subject, status: SubjectStatus, reas
     subject.status = status
     subject.status_changed_at = timezone.now()
     subject.save(update_fields=["status", "status_changed_at"])
+    freshness.subject_changed(subject.pk)
     audit.record(actor=actor, action="subject.status_changed", subject=subject, obj=subject,
                  detail={"from": previous, "to": status, "reason": reason})
     return subject

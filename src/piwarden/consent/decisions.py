@@ -1,0 +1,251 @@
+"""The decision service: may purpose P process categories C of subject S now?
+
+``decide()`` answers from two per-process caches: the catalog's rules per purpose, and the
+consent state, status and exceptions per subject. Both are checked against cross-process
+freshness tokens (``subjects.freshness``) on every call, so a withdrawal recorded by any process
+on this host denies the very next decision, while a warm cache answers in microseconds.
+
+Rules, in order:
+1. Unknown purpose or category keys raise ``UnknownKey``: a caller bug, not a denial.
+2. Categories that no activity of the purpose declares are denied (minimisation, §5.1).
+3. An erased subject is denied everything; a cancelled or restricted one everything but purposes
+   resting on a legal obligation (keeping records the law requires, answering requests).
+4. An operator-recorded §4.4 exception for this subject and purpose allows, under its basis.
+5. A purpose needing consent needs the subject's grant in each scope it requires; sensitive
+   categories add separate consent (PIPL Art. 29) unless the purpose rests on a legal duty,
+   an emergency or another non-consent, non-contract basis.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from piwarden.catalog.models import DataCategory, Grade, ProcessingActivity, Purpose
+from piwarden.subjects import freshness
+from piwarden.subjects.models import Subject, SubjectStatus
+
+# Bases under which sensitive PI needs no separate consent (PIPL Art. 13(3)-(7)).
+_NO_CONSENT_BASES = frozenset({
+    "legal_obligation", "emergency", "news_reporting", "public_information", "other_law",
+})
+_RESTRICTED_OK = frozenset({"legal_obligation"})
+_CACHE_LIMIT = 200_000
+
+
+class UnknownKey(ValueError):
+    """A purpose or category key that the active catalog does not have."""
+
+    def __init__(self, kind: str, keys: list[str]):
+        super().__init__(f"unknown {kind}: {', '.join(keys)}")
+        self.kind, self.keys = kind, keys
+
+
+class InvalidSubject(ValueError):
+    """A subject id that is not a UUID."""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: str
+    legal_basis: str | None = None
+    missing_scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PurposeRule:
+    key: str
+    basis: str
+    scopes: tuple[str, ...]  # consent scopes needed for any use of the purpose
+    declared: frozenset[str]  # categories its activities declare, with their sub-categories
+    sensitive: frozenset[str]
+    sensitive_needs_separate: bool
+    allow: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class _Rules:
+    token: bytes
+    purposes: dict[str, PurposeRule]
+    categories: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _SubjectView:
+    token: bytes
+    status: str
+    choices: dict[tuple[str, str], str]
+    exceptions: dict[str, tuple[tuple[str, object], ...]]  # purpose -> ((basis, expires_at),)
+
+
+_UNKNOWN_SUBJECT = Decision(False, "unknown_subject")
+_ERASED = Decision(False, "subject_erased")
+_CANCELLED = Decision(False, "account_cancelled")
+_RESTRICTED = Decision(False, "processing_restricted")
+_NOT_DECLARED = Decision(False, "category_not_declared")
+
+_rules: _Rules | None = None
+_subjects: dict[uuid.UUID, _SubjectView] = {}
+
+
+def clear_cache() -> None:
+    global _rules
+    _rules = None
+    _subjects.clear()
+
+
+def _scopes_for(purpose: Purpose) -> tuple[str, ...]:
+    if purpose.consent == "separate":
+        return tuple(f"separate.{case}" for case in purpose.separate)
+    return ("general",) if purpose.consent == "consent" else ()
+
+
+def _load_rules(token: bytes) -> _Rules:
+    categories = {c.key: c for c in DataCategory.objects.filter(retired=False)}
+    children: dict[int, list[DataCategory]] = {}
+    for category in categories.values():
+        children.setdefault(category.parent_id, []).append(category)
+
+    def with_descendants(category: DataCategory) -> set[str]:
+        keys = {category.key}
+        for child in children.get(category.pk, []):
+            keys |= with_descendants(child)
+        return keys
+
+    declared: dict[str, set[str]] = {}
+    activities = ProcessingActivity.objects.filter(retired=False).prefetch_related("categories")
+    for activity in activities.select_related("purpose"):
+        keys = declared.setdefault(activity.purpose.key, set())
+        for category in activity.categories.all():
+            if category.key in categories:
+                keys |= with_descendants(categories[category.key])
+    sensitive = frozenset(k for k, c in categories.items() if c.grade == Grade.SENSITIVE)
+
+    purposes = {}
+    for purpose in Purpose.objects.filter(retired=False).select_related("legal_basis"):
+        basis, scopes = purpose.legal_basis.key, _scopes_for(purpose)
+        purposes[purpose.key] = PurposeRule(
+            key=purpose.key, basis=basis, scopes=scopes,
+            declared=frozenset(declared.get(purpose.key, ())),
+            sensitive=frozenset(declared.get(purpose.key, ())) & sensitive,
+            sensitive_needs_separate=basis not in _NO_CONSENT_BASES,
+            allow=Decision(True, "legal_basis", basis),
+        )
+    return _Rules(token, purposes, frozenset(categories))
+
+
+def rules() -> _Rules:
+    """The catalog's rules, reloaded when any process loads a new catalog."""
+    global _rules
+    token = freshness.token(freshness.CATALOG)
+    if _rules is None or _rules.token != token:
+        _rules = _load_rules(token)
+    return _rules
+
+
+def _load_subject(subject_id: uuid.UUID, token: bytes) -> _SubjectView | None:
+    from piwarden.consent.models import BasisException, ConsentState
+
+    status = Subject.objects.filter(pk=subject_id).values_list("status", flat=True).first()
+    if status is None:
+        return None
+    choices = {
+        (purpose, scope): choice for purpose, scope, choice in ConsentState.objects.filter(
+            subject_id=subject_id).values_list("purpose", "scope", "choice")
+    }
+    exceptions: dict[str, list] = {}
+    for purpose, basis, expires_at in BasisException.objects.filter(
+            subject_id=subject_id, revoked_at=None).values_list(
+            "purpose", "legal_basis", "expires_at"):
+        exceptions.setdefault(purpose, []).append((basis, expires_at))
+    return _SubjectView(token, status, choices,
+                        {k: tuple(v) for k, v in exceptions.items()})
+
+
+def _subject_view(subject_id: uuid.UUID) -> _SubjectView | None:
+    token = freshness.token(subject_id.int & (freshness.BUCKETS - 1))
+    view = _subjects.get(subject_id)
+    if view is not None and view.token == token:
+        return view
+    view = _load_subject(subject_id, token)
+    if view is not None and settings.PIWARDEN_DECISION_CACHE:
+        if len(_subjects) >= _CACHE_LIMIT:
+            _subjects.clear()
+        _subjects[subject_id] = view
+    return view
+
+
+def as_uuid(subject_id) -> uuid.UUID:
+    if isinstance(subject_id, uuid.UUID):
+        return subject_id
+    try:
+        return uuid.UUID(str(subject_id))
+    except ValueError:
+        raise InvalidSubject(f"not a subject id: {str(subject_id)[:40]!r}") from None
+
+
+def decide(subject_id, purpose: str, categories: Iterable[str] = ()) -> Decision:
+    """Allow or deny, with the legal basis when allowed and a reason code either way."""
+    catalog = rules()
+    rule = catalog.purposes.get(purpose)
+    if rule is None:
+        raise UnknownKey("purposes", [purpose])
+    cats = categories if isinstance(categories, frozenset) else frozenset(categories)
+    if not cats <= rule.declared:
+        unknown = cats - catalog.categories
+        if unknown:
+            raise UnknownKey("categories", sorted(unknown))
+        return _NOT_DECLARED
+    view = _subject_view(as_uuid(subject_id))
+    if view is None:
+        return _UNKNOWN_SUBJECT
+    if view.status != SubjectStatus.ACTIVE:
+        if view.status == SubjectStatus.ERASED:
+            return _ERASED
+        if rule.basis not in _RESTRICTED_OK:
+            return _CANCELLED if view.status == SubjectStatus.CANCELLED else _RESTRICTED
+    exceptions = view.exceptions.get(purpose)
+    if exceptions:
+        now = timezone.now()
+        for basis, expires_at in exceptions:
+            if expires_at > now:
+                return Decision(True, "exception_recorded", basis)
+    scopes = _scopes(rule, cats)
+    if not scopes:
+        return rule.allow
+    missing = tuple(s for s in scopes if view.choices.get((purpose, s)) != "grant")
+    if missing:
+        return _denial(view.choices, purpose, missing)
+    basis = "consent" if scopes == ("general",) else "consent.separate"
+    return Decision(True, "consent_granted", basis)
+
+
+def _denial(choices: dict, purpose: str, missing: tuple[str, ...]) -> Decision:
+    states = {choices.get((purpose, scope)) for scope in missing}
+    if "withdraw" in states:
+        reason = "consent_withdrawn"
+    elif "refuse" in states:
+        reason = "consent_refused"
+    elif missing == ("general",):
+        reason = "consent_missing"
+    else:
+        reason = "separate_consent_missing"
+    return Decision(False, reason, None, missing)
+
+
+def required_scopes(purpose: str, categories: Iterable[str] = ()) -> tuple[str, ...]:
+    """The consent scopes a purpose needs for these categories (empty: no consent needed)."""
+    rule = rules().purposes.get(purpose)
+    if rule is None:
+        raise UnknownKey("purposes", [purpose])
+    return _scopes(rule, frozenset(categories))
+
+
+def _scopes(rule: PurposeRule, cats: frozenset[str]) -> tuple[str, ...]:
+    if cats and rule.sensitive_needs_separate and not cats.isdisjoint(rule.sensitive) \
+            and "separate.sensitive" not in rule.scopes:
+        return (*rule.scopes, "separate.sensitive")
+    return rule.scopes

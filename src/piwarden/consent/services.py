@@ -1,0 +1,264 @@
+"""Writers of the consent ledger: grants, refusals, withdrawals, visitors and exceptions.
+
+Each choice is one immutable ``ConsentEvent`` plus the derived ``ConsentState``, written with its
+audit record in one transaction. A withdrawal is accepted from anyone in any state; where the
+consent was the only basis for some data, that data is scheduled for erasure (PIPL Art. 47).
+"""
+
+import hashlib
+import ipaddress
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from piwarden.audit import services as audit
+from piwarden.audit.actors import Actor
+from piwarden.audit.context import request_id_var
+from piwarden.catalog import selectors as catalog
+from piwarden.consent import decisions
+from piwarden.consent.models import (
+    BasisException,
+    Channel,
+    Choice,
+    ConsentEvent,
+    ConsentState,
+    ErasureStatus,
+    Notice,
+    ScheduledErasure,
+    Scope,
+    Visitor,
+)
+from piwarden.subjects import freshness
+from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
+from piwarden.subjects.services import create_subject
+
+_ACTIONS = {Choice.GRANT: "consent.granted", Choice.REFUSE: "consent.refused",
+            Choice.WITHDRAW: "consent.withdrawn"}
+_LEDGER = {"categories": ["user.consent"], "purpose": "consent.management",
+           "legal_basis": "legal_obligation"}
+
+
+class ConsentError(ValueError):
+    """A choice the ledger refuses to record; ``code`` is the API's error code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def truncate_ip(ip: str | None) -> str:
+    """Keep the network only (/24 for IPv4, /48 for IPv6): enough for evidence, not a person."""
+    if not ip:
+        return ""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ""
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def policy_version() -> str:
+    release = catalog.latest_release()
+    return (release.policy or {}).get("version", "") if release else ""
+
+
+def _notice(text: str) -> Notice:
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    notice, _ = Notice.objects.get_or_create(sha256=digest, defaults={"text": text})
+    return notice
+
+
+def applicable_scopes(purpose: str) -> tuple[str, ...]:
+    """The scopes a person can choose for a purpose: its own, plus separate consent for
+    sensitive categories where the purpose processes any."""
+    rule = decisions.rules().purposes.get(purpose)
+    if rule is None:
+        raise ConsentError("UNKNOWN_PURPOSE", f"There is no purpose '{purpose}'.")
+    scopes = rule.scopes
+    if rule.sensitive and rule.sensitive_needs_separate and Scope.SENSITIVE not in scopes:
+        scopes = (*scopes, Scope.SENSITIVE.value)
+    return scopes
+
+
+@transaction.atomic
+def record(
+    *,
+    actor: Actor,
+    subject: Subject,
+    purpose: str,
+    choice: Choice,
+    scope: str = Scope.GENERAL,
+    notice_text: str,
+    channel: Channel,
+    ip: str | None = None,
+    user_agent: str = "",
+    bundled: bool = False,
+    evidence=None,
+    carried_from: ConsentEvent | None = None,
+) -> ConsentEvent:
+    """Record one choice. Separate consent is never granted through a bundled control."""
+    choice, scope = Choice(choice), _scope(scope)
+    if scope not in applicable_scopes(purpose):
+        raise ConsentError("SCOPE_NOT_APPLICABLE",
+                           f"Purpose '{purpose}' takes no consent of scope '{scope}'.")
+    if bundled and choice == Choice.GRANT and scope != Scope.GENERAL:
+        raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
+                           "Separate consent needs its own explicit action.")
+    if choice != Choice.WITHDRAW and subject.status != SubjectStatus.ACTIVE:
+        raise ConsentError("SUBJECT_INACTIVE", "This person's data is no longer processed.")
+    if not notice_text.strip():
+        raise ConsentError("NOTICE_REQUIRED", "The notice text shown must be recorded.")
+    if channel == Channel.OFFLINE and choice == Choice.GRANT and not evidence:
+        raise ConsentError("EVIDENCE_REQUIRED", "Offline consent needs the scanned form.")
+
+    event = ConsentEvent(
+        subject=subject, purpose=purpose, scope=scope, choice=choice, bundled=bundled,
+        policy_version=policy_version(), notice=_notice(notice_text), channel=Channel(channel),
+        ip_prefix=truncate_ip(ip), user_agent=user_agent[:300], actor_kind=actor.kind,
+        actor_id=actor.id, request_id=request_id_var.get() or "", carried_from=carried_from,
+    )
+    if evidence:
+        event.evidence.save(evidence.name, evidence, save=False)
+    event.save()
+    ConsentState.objects.update_or_create(
+        subject=subject, purpose=purpose, scope=scope,
+        defaults={"choice": choice, "policy_version": event.policy_version,
+                  "changed_at": event.occurred_at, "event": event},
+    )
+    freshness.subject_changed(subject.pk)
+    detail = {"purpose": purpose, "scope": scope, "channel": event.channel,
+              "policy_version": event.policy_version, "bundled": bundled}
+    if choice == Choice.WITHDRAW:
+        erasure = _schedule_erasure(subject, purpose, event)
+        if erasure:
+            detail["erasure_due"] = erasure.due_at.date().isoformat()
+    elif choice == Choice.GRANT:
+        ScheduledErasure.objects.filter(
+            subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
+        ).update(status=ErasureStatus.CANCELLED, done_at=timezone.now())
+    audit.record(actor=actor, action=_ACTIONS[choice], subject=subject, obj=event,
+                 detail=detail, **_LEDGER)
+    return event
+
+
+def _scope(scope: str) -> str:
+    try:
+        return Scope(scope).value
+    except ValueError:
+        raise ConsentError("UNKNOWN_SCOPE", f"There is no consent scope '{scope}'.") from None
+
+
+def grant(**kwargs) -> ConsentEvent:
+    return record(choice=Choice.GRANT, **kwargs)
+
+
+def refuse(**kwargs) -> ConsentEvent:
+    return record(choice=Choice.REFUSE, **kwargs)
+
+
+def withdraw(**kwargs) -> ConsentEvent:
+    return record(choice=Choice.WITHDRAW, **kwargs)
+
+
+def _schedule_erasure(subject: Subject, purpose: str, event: ConsentEvent):
+    """Schedule erasure of the categories that only this purpose's consent covered.
+
+    The categories another purpose may still process for this person (a contract, a legal
+    duty, another consent) stay; everything else the purpose declares is due for erasure.
+    """
+    if not settings.PIWARDEN_ERASE_ON_WITHDRAWAL:
+        return None
+    catalog_rules = decisions.rules()
+    still_covered: set[str] = set()
+    for other in catalog_rules.purposes.values():
+        if other.key != purpose and decisions.decide(subject.pk, other.key).allowed:
+            still_covered |= other.declared
+    orphaned = sorted(catalog_rules.purposes[purpose].declared - still_covered)
+    if not orphaned:
+        return None
+    due = event.occurred_at + timedelta(days=settings.PIWARDEN_WITHDRAWAL_ERASURE_DAYS)
+    erasure, _ = ScheduledErasure.objects.update_or_create(
+        subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
+        defaults={"categories": orphaned, "withdrawal": event, "due_at": due},
+    )
+    return erasure
+
+
+@transaction.atomic
+def visitor_subject(*, actor: Actor, visitor_id: uuid.UUID) -> Subject:
+    """The subject behind an anonymous browser's random id, created at its first choice."""
+    visitor = Visitor.objects.select_related("subject").filter(visitor_id=visitor_id).first()
+    if visitor is not None:
+        return visitor.subject
+    subject = create_subject(actor=actor, kind=SubjectKind.VISITOR)
+    Visitor.objects.create(visitor_id=visitor_id, subject=subject)
+    return subject
+
+
+@transaction.atomic
+def link_visitor(*, actor: Actor, visitor_id: uuid.UUID, subject: Subject) -> int:
+    """Carry a browser's cookie choices over to the account that just signed in.
+
+    A choice is carried only when it is newer than the account's own for that purpose and
+    scope. A browser already linked to another account carries nothing (a shared computer).
+    Returns how many choices were carried.
+    """
+    visitor = Visitor.objects.select_for_update().filter(visitor_id=visitor_id).first()
+    if visitor is None or (visitor.linked_to_id not in (None, subject.pk)):
+        return 0
+    own = {(s.purpose, s.scope): s.changed_at for s in subject.consent_states.all()}
+    carried = 0
+    for state in visitor.subject.consent_states.select_related("event__notice"):
+        mine = own.get((state.purpose, state.scope))
+        if mine is not None and mine >= state.changed_at:
+            continue
+        source = state.event
+        record(actor=actor, subject=subject, purpose=state.purpose, choice=state.choice,
+               scope=state.scope, notice_text=source.notice.text,
+               channel=Channel.VISITOR_LINK, bundled=source.bundled, carried_from=source)
+        carried += 1
+    visitor.linked_to = subject
+    visitor.save(update_fields=["linked_to"])
+    audit.record(actor=actor, action="consent.visitor_linked", subject=subject, obj=visitor,
+                 detail={"carried": carried}, **_LEDGER)
+    return carried
+
+
+@transaction.atomic
+def record_exception(
+    *, actor: Actor, subject: Subject, purpose: str, legal_basis: str, reason: str,
+    expires_at,
+) -> BasisException:
+    """Record that a §4.4 exception lets ``purpose`` go ahead without this person's consent."""
+    if not legal_basis.startswith("exception.") or catalog.unknown_keys(
+            legal_bases=[legal_basis], purposes=[purpose]):
+        raise ConsentError("UNKNOWN_EXCEPTION",
+                           "Name a catalogued purpose and one of the exception.* legal bases.")
+    if not reason.strip():
+        raise ConsentError("REASON_REQUIRED", "Say why the exception applies.")
+    if expires_at <= timezone.now():
+        raise ConsentError("EXPIRED", "The exception must end in the future.")
+    exception = BasisException.objects.create(
+        subject=subject, purpose=purpose, legal_basis=legal_basis, reason=reason,
+        recorded_by=str(actor), expires_at=expires_at,
+    )
+    freshness.subject_changed(subject.pk)
+    audit.record(actor=actor, action="consent.exception_recorded", subject=subject,
+                 obj=exception, categories=["user.consent"], purpose=purpose,
+                 legal_basis=legal_basis, detail={"expires_at": expires_at.isoformat()})
+    return exception
+
+
+@transaction.atomic
+def revoke_exception(*, actor: Actor, exception: BasisException) -> None:
+    exception = BasisException.objects.select_for_update().get(pk=exception.pk)
+    if exception.revoked_at is None:
+        exception.revoked_at = timezone.now()
+        exception.save(update_fields=["revoked_at"])
+        freshness.subject_changed(exception.subject_id)
+        audit.record(actor=actor, action="consent.exception_revoked",
+                     subject=exception.subject, obj=exception, **_LEDGER)

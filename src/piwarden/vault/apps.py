@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VaultConfig(AppConfig):
+    name = "piwarden.vault"
+    verbose_name = "PI vault"

@@ -1,0 +1,111 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from piwarden.audit.actors import Actor
+from piwarden.consent import services as consent
+from piwarden.consent.decisions import InvalidSubject, UnknownKey, decide
+from piwarden.consent.models import ConsentEvent
+from piwarden.subjects.models import SubjectStatus
+from piwarden.subjects.services import change_status
+
+from .conftest import NOTICE
+
+pytestmark = pytest.mark.django_db
+
+
+def grant(subject, purpose, scope="general", **kwargs):
+    return consent.grant(actor=Actor.person(subject), subject=subject, purpose=purpose,
+                         scope=scope, notice_text=NOTICE, channel="web", **kwargs)
+
+
+def test_consent_purpose_is_denied_until_granted(person):
+    """Nothing is deemed: a consent purpose starts denied and is allowed once granted."""
+    before = decide(person.pk, "marketing.email", ["user.contact.email"])
+    assert (before.allowed, before.reason, before.missing_scopes) == (
+        False, "consent_missing", ("general",))
+    grant(person, "marketing.email")
+    after = decide(person.pk, "marketing.email", ["user.contact.email"])
+    assert (after.allowed, after.reason, after.legal_basis) == (True, "consent_granted", "consent")
+
+
+def test_withdrawal_denies_the_next_decision_and_keeps_history(person):
+    """A withdrawal takes effect for the very next decision; earlier events stay."""
+    grant(person, "marketing.email")
+    assert decide(person.pk, "marketing.email").allowed
+    consent.withdraw(actor=Actor.person(person), subject=person, purpose="marketing.email",
+                     notice_text="Withdraw consent to e-mail marketing", channel="web")
+    denied = decide(person.pk, "marketing.email")
+    assert (denied.allowed, denied.reason) == (False, "consent_withdrawn")
+    assert list(ConsentEvent.objects.filter(subject=person).values_list("choice", flat=True)
+                .order_by("id")) == ["grant", "withdraw"]
+
+
+def test_non_consent_purpose_is_allowed_under_its_catalog_basis(person):
+    decision = decide(person.pk, "security", ["user.log.ip_address"])
+    assert (decision.allowed, decision.legal_basis) == (True, "legal_obligation")
+
+
+def test_sensitive_category_needs_separate_consent(person):
+    """ID information under a contract purpose still needs separate consent (PIPL Art. 29)."""
+    plain = decide(person.pk, "service.provision", ["user.name"])
+    assert plain.allowed and plain.legal_basis == "contract"
+    denied = decide(person.pk, "service.provision", ["user.id_info"])
+    assert (denied.allowed, denied.reason, denied.missing_scopes) == (
+        False, "separate_consent_missing", ("separate.sensitive",))
+    grant(person, "service.provision", scope="separate.sensitive")
+    allowed = decide(person.pk, "service.provision", ["user.id_info"])
+    assert (allowed.allowed, allowed.legal_basis) == (True, "consent.separate")
+
+
+def test_separate_purpose_is_not_satisfied_by_general_consent(person):
+    with pytest.raises(consent.ConsentError) as error:
+        grant(person, "sharing.affiliates")
+    assert error.value.code == "SCOPE_NOT_APPLICABLE"
+    grant(person, "sharing.affiliates", scope="separate.third_party")
+    assert decide(person.pk, "sharing.affiliates").allowed
+
+
+def test_bundled_accept_never_grants_separate_consent(person):
+    with pytest.raises(consent.ConsentError) as error:
+        grant(person, "cookies.advertising", scope="separate.third_party", bundled=True)
+    assert error.value.code == "SEPARATE_CONSENT_NOT_BUNDLED"
+    assert not decide(person.pk, "cookies.advertising").allowed
+    assert not ConsentEvent.objects.filter(subject=person).exists()
+
+
+def test_undeclared_category_is_denied_and_unknown_keys_raise(person):
+    assert decide(person.pk, "marketing.email", ["user.id_info"]).reason == "category_not_declared"
+    with pytest.raises(UnknownKey):
+        decide(person.pk, "marketing.fax")
+    with pytest.raises(UnknownKey):
+        decide(person.pk, "marketing.email", ["user.shoe_size"])
+    with pytest.raises(InvalidSubject):
+        decide("not-a-uuid", "security")
+
+
+def test_status_restricts_everything_but_legal_duties(person, system_actor):
+    grant(person, "marketing.email")
+    change_status(actor=system_actor, subject=person, status=SubjectStatus.CANCELLED,
+                  reason="account cancelled")
+    assert decide(person.pk, "marketing.email").reason == "account_cancelled"
+    assert decide(person.pk, "retention.legal").allowed
+
+
+def test_recorded_exception_allows_without_consent(person, system_actor):
+    assert not decide(person.pk, "marketing.phone").allowed
+    exception = consent.record_exception(
+        actor=system_actor, subject=person, purpose="marketing.phone",
+        legal_basis="exception.vital_interests", reason="Ticket 42: safety recall call",
+        expires_at=timezone.now() + timedelta(days=1))
+    decision = decide(person.pk, "marketing.phone")
+    assert (decision.allowed, decision.reason, decision.legal_basis) == (
+        True, "exception_recorded", "exception.vital_interests")
+    consent.revoke_exception(actor=system_actor, exception=exception)
+    assert not decide(person.pk, "marketing.phone").allowed
+
+
+def test_unknown_subject_is_denied():
+    import uuid
+    assert decide(uuid.uuid4(), "security").reason == "unknown_subject"

@@ -1,7 +1,7 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite by default)."""
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from piwarden.audit import append_only
 from piwarden.audit.actors import Actor
@@ -11,11 +11,24 @@ from piwarden.subjects.models import Subject
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database starts with the shipped catalog loaded, as a deployment does."""
+def django_db_setup(request, django_db_setup, django_db_blocker):
+    """The test database starts with the shipped catalog loaded, as a deployment does.
+
+    pytest-django creates it only when a selected test is marked ``django_db``; a run of
+    ``committed_db`` tests alone needs it too, so it is created here in that case.
+    """
+    from django.test.utils import setup_databases, teardown_databases
+
     from piwarden.catalog.services import load_catalog
 
     with django_db_blocker.unblock():
+        if not any(item.get_closest_marker("django_db") for item in request.session.items):
+            created = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+
+            def teardown():
+                with django_db_blocker.unblock():
+                    teardown_databases(created, verbosity=0)
+            request.addfinalizer(teardown)
         load_catalog(actor=Actor.system("tests"))
 
 
@@ -69,3 +82,65 @@ def committed_db(django_db_setup, django_db_blocker):
             finally:
                 append_only.install(connection)
             assert AuditEvent.objects.count() == head.seq
+
+
+@pytest.fixture
+def live_url(committed_db):
+    """A real HTTP server on a free port, serving the app (and its static files) from a thread.
+
+    It shares the test database, so the test must use committed data (``committed_db``).
+    """
+    import threading
+
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
+    from django.core.wsgi import get_wsgi_application
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    # Request threads come and go: each must close its connection when its request ends, or
+    # PostgreSQL refuses to drop the test database at the end of the run.
+    max_age = connection.settings_dict["CONN_MAX_AGE"]
+    connection.settings_dict["CONN_MAX_AGE"] = 0
+    server = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+    server.daemon_threads = False  # so that server_close() waits for request threads
+    server.set_app(StaticFilesHandler(get_wsgi_application()))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        connection.settings_dict["CONN_MAX_AGE"] = max_age
+
+
+@pytest.fixture(scope="module")
+def browser(django_db_setup):
+    """Headless Debian Chromium through Playwright; skipped outside CI when it is missing."""
+    import os
+    import shutil
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    if sync_playwright is None or not os.path.exists(executable):
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs Playwright and /usr/bin/chromium (see .ci/run)")
+        pytest.skip("browser tests need Playwright and Debian's chromium "
+                    "(apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between browser steps are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox"], headless=True)
+        yield chromium
+        chromium.close()
+        # While Playwright's event loop is set, Django keeps connections per context, so the
+        # connections opened meanwhile are closed here, before the loop goes away.
+        connections.close_all()

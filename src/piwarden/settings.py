@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "piwarden.consent.context.privacy",
             ],
         },
     },
@@ -171,6 +172,8 @@ PIWARDEN_CATALOG_FILE = Path(
     os.environ.get("PIWARDEN_CATALOG_FILE", REPO_DIR / "catalog" / "piwarden.yaml")
 )
 
+LOGIN_URL = "accounts:login"
+
 # Consent (docs/consent.md). The per-process decision cache is kept fresh across the processes
 # of one host; turn it off when processes on several hosts share one database.
 PIWARDEN_DECISION_CACHE = _env_bool("PIWARDEN_DECISION_CACHE", True)
@@ -181,3 +184,5 @@ PIWARDEN_WITHDRAWAL_ERASURE_DAYS = int(os.environ.get("PIWARDEN_WITHDRAWAL_ERASU
 PIWARDEN_BANNER_ORIGINS = [
     origin for origin in os.environ.get("PIWARDEN_BANNER_ORIGINS", "").split(",") if origin
 ]
+# Banner choices accepted per client IP address and minute.
+PIWARDEN_BANNER_RATE = int(os.environ.get("PIWARDEN_BANNER_RATE", "30"))

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from piwarden.audit.actors import Actor
 from piwarden.consent import decisions
+from piwarden.subjects import freshness
 from piwarden.subjects.models import SubjectKind
 from piwarden.subjects.services import create_subject
 
@@ -13,8 +14,10 @@ NOTICE = "We would like to e-mail you product news. You can withdraw at any time
 def _fresh_decision_cache(settings, tmp_path):
     """Each test gets its own freshness file, so no cached view outlives its test's rollback."""
     settings.DATA_DIR = tmp_path
+    freshness.reset()
     decisions.clear_cache()
     yield
+    freshness.reset()
     decisions.clear_cache()
 
 

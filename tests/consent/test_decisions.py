@@ -109,3 +109,18 @@ def test_recorded_exception_allows_without_consent(person, system_actor):
 def test_unknown_subject_is_denied():
     import uuid
     assert decide(uuid.uuid4(), "security").reason == "unknown_subject"
+
+
+def test_prefetched_views_answer_like_single_loads(person, make_subject):
+    """The batch endpoint's prefetch gives the same answers as one subject at a time."""
+    from piwarden.consent import decisions
+
+    other = make_subject()
+    grant(person, "survey")
+    decisions.prefetch([person.pk, other.pk])
+    assert decide(person.pk, "survey").allowed
+    assert decide(other.pk, "survey").reason == "consent_missing"
+    consent.withdraw(actor=Actor.person(person), subject=person, purpose="survey",
+                     notice_text=NOTICE, channel="web")
+    decisions.prefetch([person.pk])
+    assert decide(person.pk, "survey").reason == "consent_withdrawn"

@@ -92,6 +92,8 @@ def catalog_document() -> dict:
     items = StorageItem.objects.filter(retired=False).select_related("purpose")
     if items:
         document["storage_items"] = [_storage_item(item) for item in items]
+    if release.functions:
+        document["functions"] = release.functions
     return document
 
 

@@ -218,6 +218,11 @@ def _check_references(data: dict, categories: list[dict], report: _Report) -> No
                        "when its consent is 'separate'")
 
     _check_storage_items(data.get("storage_items", []), purposes, report)
+    functions = _index(data.get("functions", []), "functions", report)
+    for function in functions.values():
+        for i, key in enumerate(function["purposes"]):
+            if key not in purposes:
+                report.add(function["_path"] + ("purposes", i), f"unknown purpose '{key}'")
 
     for key, recipient in recipients.items():
         if recipient["status"] == "active" and not (recipient["legal_name"] and

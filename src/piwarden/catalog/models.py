@@ -214,6 +214,11 @@ class CatalogRelease(models.Model):
     policy = models.JSONField(
         default=dict, blank=True, help_text="The privacy policy version the catalog implements.",
     )
+    functions = models.JSONField(
+        default=list, blank=True,
+        help_text="The website's functions and the purposes each needs (§2.4: a refusal only "
+                  "disables the related functions).",
+    )
     counts = models.JSONField(default=dict)
     loaded_at = models.DateTimeField(default=timezone.now)
     loaded_by = models.CharField(max_length=160)

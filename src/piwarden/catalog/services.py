@@ -38,6 +38,7 @@ def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRele
             schema_version=catalog.data["schema_version"],
             handler=catalog.data["handler"],
             policy=catalog.data.get("policy", {}),
+            functions=catalog.data.get("functions", []),
             counts=selectors.counts(),
             loaded_by=str(actor),
         )

@@ -8,11 +8,17 @@ class Scope(models.TextChoices):
 
     CATALOG_READ = "catalog:read", "Read the data catalog"
     AUDIT_READ = "audit:read", "Read the audit trail"
+    CONSENT_DECIDE = "consent:decide", "Ask for purpose decisions"
+    CONSENT_READ = "consent:read", "Read people's consent records"
+    CONSENT_WRITE = "consent:write", "Record consent choices people made on the website"
 
 
 SCOPE_PERMISSIONS = {
     Scope.CATALOG_READ: "catalog.view_datacategory",
     Scope.AUDIT_READ: "audit.view_auditevent",
+    Scope.CONSENT_DECIDE: "consent.view_consentstate",
+    Scope.CONSENT_READ: "consent.view_consentevent",
+    Scope.CONSENT_WRITE: "consent.add_consentevent",
 }
 
 

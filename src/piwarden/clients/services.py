@@ -10,6 +10,7 @@ from django.utils import timezone
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.clients.models import ApiClient, Scope
+from piwarden.subjects import freshness
 
 KEY_PREFIX = "pwk_"
 
@@ -36,15 +37,31 @@ def revoke_client(*, actor: Actor, client: ApiClient) -> None:
     client.is_active = False
     client.revoked_at = timezone.now()
     client.save(update_fields=["is_active", "revoked_at"])
+    freshness.changed(freshness.API_CLIENTS)
     audit.record(actor=actor, action="api_client.revoked", obj=client)
+
+
+# Active clients by key prefix, per process, dropped when any process revokes a client.
+_clients: dict[str, ApiClient] = {}
+_clients_token = b""
 
 
 def authenticate(key: str) -> ApiClient | None:
     """The active client owning this key, or None; constant-time on the secret part."""
+    global _clients_token
     if not key.startswith(KEY_PREFIX) or key.count("_") < 2:
         return None
     prefix = key[len(KEY_PREFIX):].split("_", 1)[0]
-    client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
-    if client is None or not hmac.compare_digest(client.key_hash, _digest(key)):
+    token = freshness.token(freshness.API_CLIENTS)
+    if token != _clients_token:
+        _clients.clear()
+        _clients_token = token
+    client = _clients.get(prefix)
+    if client is None:
+        client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
+        if client is None:
+            return None
+        _clients[prefix] = client
+    if not hmac.compare_digest(client.key_hash, _digest(key)):
         return None
     return client

@@ -1,3 +1,212 @@
-from ninja import Router
+"""The consent API at /api/v1/consent/.
+
+- ``decisions``, ``functions`` and ``subjects/{id}/…``: the website's back-ends (API key with a
+  ``consent:*`` scope) and staff.
+- ``me/…``: the signed-in person, for their own choices only (session cookie, CSRF-checked).
+- ``banner/…``: public, for the cookie banner script; no personal data goes out.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import Router, Status
+from ninja.security import SessionAuth
+
+from piwarden.api_errors import ApiError
+from piwarden.audit.actors import Actor
+from piwarden.catalog.models import Purpose
+from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
+from piwarden.clients.models import Scope
+from piwarden.consent import functions, notices, selectors, services
+from piwarden.consent.decisions import InvalidSubject, UnknownKey, as_uuid, decide, prefetch
+from piwarden.consent.models import Channel, ConsentEvent, ErasureStatus, ScheduledErasure
+from piwarden.consent.schemas import (
+    BannerChoiceIn,
+    BannerChoiceOut,
+    ChoiceIn,
+    ChoiceResult,
+    DecisionBatch,
+    DecisionBatchOut,
+    EventOut,
+    FunctionOut,
+    MyChoiceIn,
+    PurposeStateOut,
+)
+from piwarden.subjects.models import Subject
+from piwarden.web.ratelimit import allow, client_ip
 
 router = Router(tags=["consent"])
+
+
+class PersonSessionAuth(SessionAuth):
+    """A signed-in account holder (not staff); ``request.auth`` is their Subject."""
+
+    def authenticate(self, request, key):
+        user = request.user
+        account = getattr(user, "account", None) if user.is_authenticated else None
+        return account.subject if account is not None else None
+
+
+PERSON = [PersonSessionAuth()]
+
+
+def _consent_error(exc: services.ConsentError) -> ApiError:
+    status = 404 if exc.code == "UNKNOWN_PURPOSE" else 422
+    return ApiError(status, exc.code, str(exc))
+
+
+@router.post("/decisions", response=DecisionBatchOut, auth=STAFF_OR_CLIENT)
+def decisions(request, batch: DecisionBatch):
+    """Up to 1,000 questions "may purpose P process categories C of subject S now?"."""
+    require_scope(request, Scope.CONSENT_DECIDE)
+    valid = []
+    for item in batch.items:
+        try:
+            valid.append(as_uuid(item.subject))
+        except InvalidSubject:
+            pass  # reported below, with its index
+    prefetch(valid)
+    results, problems = [], []
+    for index, item in enumerate(batch.items):
+        try:
+            results.append(decide(item.subject, item.purpose, item.categories))
+        except UnknownKey as exc:
+            problems.append({"index": index, "code": f"UNKNOWN_{exc.kind.upper()}",
+                             "keys": exc.keys})
+        except InvalidSubject:
+            problems.append({"index": index, "code": "INVALID_SUBJECT"})
+    if problems:
+        raise ApiError(422, "INVALID_ITEMS", "Some questions name unknown keys.", problems)
+    # Serialized directly (the schema above documents it): 1,000 answers through the
+    # response validator cost more than deciding them.
+    body = {"results": [{"allowed": d.allowed, "reason": d.reason, "legal_basis": d.legal_basis,
+                         "missing_scopes": list(d.missing_scopes)} for d in results]}
+    return JsonResponse(body)
+
+
+def _subject(subject_id: uuid.UUID) -> Subject:
+    return get_object_or_404(Subject, pk=subject_id)
+
+
+@router.get("/subjects/{subject_id}/functions", response=list[FunctionOut], auth=STAFF_OR_CLIENT)
+def subject_functions(request, subject_id: uuid.UUID, lang: str = "en"):
+    """Which of the website's functions this person can use now, and what blocks the others."""
+    require_scope(request, Scope.CONSENT_DECIDE)
+    return functions.status(_subject(subject_id), lang)
+
+
+@router.get("/subjects/{subject_id}/events", response=list[EventOut], auth=STAFF_OR_CLIENT)
+def subject_events(request, subject_id: uuid.UUID):
+    require_scope(request, Scope.CONSENT_READ)
+    return list(selectors.history(_subject(subject_id)))
+
+
+@router.post("/subjects/{subject_id}/events", response={201: ChoiceResult}, auth=STAFF_OR_CLIENT)
+def subject_record(request, subject_id: uuid.UUID, payload: ChoiceIn):
+    """Record a choice the person made on the website (the site sends the notice it showed)."""
+    actor = require_scope(request, Scope.CONSENT_WRITE)
+    try:
+        event = services.record(
+            actor=actor, subject=_subject(subject_id), purpose=payload.purpose,
+            choice=payload.choice, scope=payload.scope, notice_text=payload.notice_text,
+            channel=Channel.API, ip=payload.ip, user_agent=payload.user_agent,
+        )
+    except services.ConsentError as exc:
+        raise _consent_error(exc) from None
+    return Status(201, _result(event))
+
+
+def _result(event: ConsentEvent) -> ConsentEvent:
+    """The event, with the erasure date when its withdrawal scheduled one (Art. 47)."""
+    erasure = ScheduledErasure.objects.filter(
+        withdrawal=event, status=ErasureStatus.PENDING).first()
+    event.erasure_due = erasure and erasure.due_at
+    return event
+
+
+@router.get("/me/purposes", response=list[PurposeStateOut], auth=PERSON)
+def my_purposes(request, lang: str = "en"):
+    """Every purpose that takes consent, with my current choice."""
+    return _purpose_states(request.auth, lang)
+
+
+def _purpose_states(subject: Subject, lang: str) -> list[dict]:
+    zh = notices.language(lang) == "zh-hans"
+    users = functions.by_purpose()
+    out = []
+    for row in selectors.choices_for(subject):
+        state = row.state
+        out.append({
+            "purpose": row.purpose.key, "scope": row.scope,
+            "name": row.purpose.name_zh if zh else row.purpose.name_en,
+            "consent_needed": row.purpose.consent,
+            "state": {"grant": "granted", "refuse": "refused", "withdraw": "withdrawn"}.get(
+                state.choice if state else "", "not_asked"),
+            "since": state and state.changed_at,
+            "policy_version": state and state.policy_version,
+            "erasure_due": row.erasure and row.erasure.due_at,
+            "disables": users.get(row.purpose.key, []),
+        })
+    return out
+
+
+@router.post("/me/purposes", response={201: ChoiceResult}, auth=PERSON)
+def my_choice(request, payload: MyChoiceIn):
+    """Grant, refuse or withdraw one purpose; withdrawing is as easy as granting."""
+    subject = request.auth
+    purpose = Purpose.objects.filter(key=payload.purpose, retired=False).first()
+    if purpose is None:
+        raise ApiError(404, "UNKNOWN_PURPOSE", f"There is no purpose '{payload.purpose}'.")
+    text = notices.purpose_text(purpose, payload.scope, services.policy_version(), payload.lang)
+    try:
+        event = services.record(
+            actor=Actor.person(subject), subject=subject, purpose=purpose.key,
+            choice=payload.choice, scope=payload.scope, notice_text=text, channel=Channel.API,
+            ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+        )
+    except services.ConsentError as exc:
+        raise _consent_error(exc) from None
+    return Status(201, _result(event))
+
+
+@router.get("/me/events", response=list[EventOut], auth=PERSON)
+def my_events(request):
+    return list(selectors.history(request.auth))
+
+
+@router.get("/me/functions", response=list[FunctionOut], auth=PERSON)
+def my_functions(request, lang: str = "en"):
+    return functions.status(request.auth, lang)
+
+
+@router.get("/banner/config", auth=None)
+def banner_config(request, lang: str = "en"):
+    """The categories, items and texts the banner shows (public, no personal data)."""
+    return selectors.banner_config(services.policy_version(), lang)
+
+
+@router.post("/banner/choices", response={201: BannerChoiceOut}, auth=None)
+def banner_choice(request, payload: BannerChoiceIn):
+    """Record a visitor's banner choice in the ledger, under their random visitor id."""
+    if not allow("banner", client_ip(request), limit=settings.PIWARDEN_BANNER_RATE, window=60):
+        raise ApiError(429, "RATE_LIMITED", "Too many choices from this address; try later.")
+    version = services.policy_version()
+    if (payload.policy_version, payload.inventory) != (version, selectors.inventory_hash()):
+        raise ApiError(409, "STALE_BANNER", "The policy or cookie list changed; ask again.",
+                       {"policy_version": version, "inventory": selectors.inventory_hash()})
+    subject = PersonSessionAuth().authenticate(request, None)
+    actor = Actor.person(subject) if subject else Actor.system("banner")
+    try:
+        if subject is None:
+            subject = services.visitor_subject(actor=actor, visitor_id=payload.visitor_id)
+        events = services.record_banner_choice(
+            actor=actor, subject=subject, action=payload.action, choices=payload.choices,
+            gpc=payload.gpc, lang=payload.lang, ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    except services.ConsentError as exc:
+        raise _consent_error(exc) from None
+    granted = [e.purpose for e in events if e.choice == "grant"]
+    return Status(201, {"recorded": len(events), "granted": granted})

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
-from piwarden.catalog.models import DataCategory, Grade, ProcessingActivity, Purpose
+from piwarden.catalog.models import (
+    CatalogRelease,
+    DataCategory,
+    Grade,
+    ProcessingActivity,
+    Purpose,
+)
 from piwarden.subjects import freshness
 from piwarden.subjects.models import Subject, SubjectStatus
 
@@ -32,7 +38,9 @@ _NO_CONSENT_BASES = frozenset({
     "legal_obligation", "emergency", "news_reporting", "public_information", "other_law",
 })
 _RESTRICTED_OK = frozenset({"legal_obligation"})
+_ACTIVE, _ERASED_STATUS = SubjectStatus.ACTIVE.value, SubjectStatus.ERASED.value
 _CACHE_LIMIT = 200_000
+_MASK = freshness.BUCKETS - 1
 
 
 class UnknownKey(ValueError):
@@ -63,7 +71,12 @@ class PurposeRule:
     declared: frozenset[str]  # categories its activities declare, with their sub-categories
     sensitive: frozenset[str]
     sensitive_needs_separate: bool
-    allow: Decision
+    allow: Decision  # the answer when no consent is needed
+    # Precomputed for the hot path: the scope keys to check, and the answer when all are given.
+    needs: tuple[tuple[str, str], ...]
+    needs_sensitive: tuple[tuple[str, str], ...]
+    granted: Decision | None
+    granted_sensitive: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +84,7 @@ class _Rules:
     token: bytes
     purposes: dict[str, PurposeRule]
     categories: frozenset[str]
+    policy_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,14 +141,30 @@ def _load_rules(token: bytes) -> _Rules:
     purposes = {}
     for purpose in Purpose.objects.filter(retired=False).select_related("legal_basis"):
         basis, scopes = purpose.legal_basis.key, _scopes_for(purpose)
+        needs_separate = basis not in _NO_CONSENT_BASES
+        with_sensitive = scopes if "separate.sensitive" in scopes or not needs_separate \
+            else (*scopes, "separate.sensitive")
         purposes[purpose.key] = PurposeRule(
             key=purpose.key, basis=basis, scopes=scopes,
             declared=frozenset(declared.get(purpose.key, ())),
             sensitive=frozenset(declared.get(purpose.key, ())) & sensitive,
-            sensitive_needs_separate=basis not in _NO_CONSENT_BASES,
+            sensitive_needs_separate=needs_separate,
             allow=Decision(True, "legal_basis", basis),
+            needs=tuple((purpose.key, scope) for scope in scopes),
+            needs_sensitive=tuple((purpose.key, scope) for scope in with_sensitive),
+            granted=_granted(scopes),
+            granted_sensitive=_granted(with_sensitive) or Decision(True, "legal_basis", basis),
         )
-    return _Rules(token, purposes, frozenset(categories))
+    release = CatalogRelease.objects.order_by("-loaded_at", "-id").first()
+    version = (release.policy or {}).get("version", "") if release else ""
+    return _Rules(token, purposes, frozenset(categories), version)
+
+
+def _granted(scopes: tuple[str, ...]) -> Decision | None:
+    if not scopes:
+        return None
+    basis = "consent" if scopes == ("general",) else "consent.separate"
+    return Decision(True, "consent_granted", basis)
 
 
 def rules() -> _Rules:
@@ -165,8 +195,41 @@ def _load_subject(subject_id: uuid.UUID, token: bytes) -> _SubjectView | None:
                         {k: tuple(v) for k, v in exceptions.items()})
 
 
+def prefetch(subject_ids: Iterable[uuid.UUID]) -> None:
+    """Load the views of the subjects not cached (or stale) in three queries, for batches."""
+    if not settings.PIWARDEN_DECISION_CACHE:
+        return
+    from piwarden.consent.models import BasisException, ConsentState
+
+    stale: dict[uuid.UUID, bytes] = {}
+    for subject_id in set(subject_ids):
+        token = freshness.token(subject_id.int & _MASK)
+        view = _subjects.get(subject_id)
+        if view is None or view.token != token:
+            stale[subject_id] = token
+    if not stale:
+        return
+    statuses = dict(Subject.objects.filter(pk__in=stale).values_list("pk", "status"))
+    choices: dict[uuid.UUID, dict] = {}
+    for subject_id, purpose, scope, choice in ConsentState.objects.filter(
+            subject_id__in=statuses).values_list("subject_id", "purpose", "scope", "choice"):
+        choices.setdefault(subject_id, {})[(purpose, scope)] = choice
+    exceptions: dict[uuid.UUID, dict] = {}
+    for subject_id, purpose, basis, expires_at in BasisException.objects.filter(
+            subject_id__in=statuses, revoked_at=None).values_list(
+            "subject_id", "purpose", "legal_basis", "expires_at"):
+        per_subject = exceptions.setdefault(subject_id, {})
+        per_subject[purpose] = (*per_subject.get(purpose, ()), (basis, expires_at))
+    if len(_subjects) + len(statuses) > _CACHE_LIMIT:
+        _subjects.clear()
+    for subject_id, status in statuses.items():
+        _subjects[subject_id] = _SubjectView(stale[subject_id], status,
+                                             choices.get(subject_id, {}),
+                                             exceptions.get(subject_id, {}))
+
+
 def _subject_view(subject_id: uuid.UUID) -> _SubjectView | None:
-    token = freshness.token(subject_id.int & (freshness.BUCKETS - 1))
+    token = freshness.token(subject_id.int & _MASK)
     view = _subjects.get(subject_id)
     if view is not None and view.token == token:
         return view
@@ -199,28 +262,32 @@ def decide(subject_id, purpose: str, categories: Iterable[str] = ()) -> Decision
         if unknown:
             raise UnknownKey("categories", sorted(unknown))
         return _NOT_DECLARED
-    view = _subject_view(as_uuid(subject_id))
+    view = _subject_view(subject_id if type(subject_id) is uuid.UUID else as_uuid(subject_id))
     if view is None:
         return _UNKNOWN_SUBJECT
-    if view.status != SubjectStatus.ACTIVE:
-        if view.status == SubjectStatus.ERASED:
+    if view.status != _ACTIVE:
+        if view.status == _ERASED_STATUS:
             return _ERASED
         if rule.basis not in _RESTRICTED_OK:
             return _CANCELLED if view.status == SubjectStatus.CANCELLED else _RESTRICTED
-    exceptions = view.exceptions.get(purpose)
-    if exceptions:
+    if view.exceptions:
+        exceptions = view.exceptions.get(purpose, ())
         now = timezone.now()
         for basis, expires_at in exceptions:
             if expires_at > now:
                 return Decision(True, "exception_recorded", basis)
-    scopes = _scopes(rule, cats)
-    if not scopes:
+    if cats and rule.sensitive and not cats.isdisjoint(rule.sensitive):
+        needs, granted = rule.needs_sensitive, rule.granted_sensitive
+    else:
+        needs, granted = rule.needs, rule.granted
+    if not needs:
         return rule.allow
-    missing = tuple(s for s in scopes if view.choices.get((purpose, s)) != "grant")
-    if missing:
-        return _denial(view.choices, purpose, missing)
-    basis = "consent" if scopes == ("general",) else "consent.separate"
-    return Decision(True, "consent_granted", basis)
+    choices = view.choices
+    for key in needs:
+        if choices.get(key) != "grant":
+            return _denial(choices, purpose, tuple(
+                k[1] for k in needs if choices.get(k) != "grant"))
+    return granted
 
 
 def _denial(choices: dict, purpose: str, missing: tuple[str, ...]) -> Decision:
@@ -234,18 +301,3 @@ def _denial(choices: dict, purpose: str, missing: tuple[str, ...]) -> Decision:
     else:
         reason = "separate_consent_missing"
     return Decision(False, reason, None, missing)
-
-
-def required_scopes(purpose: str, categories: Iterable[str] = ()) -> tuple[str, ...]:
-    """The consent scopes a purpose needs for these categories (empty: no consent needed)."""
-    rule = rules().purposes.get(purpose)
-    if rule is None:
-        raise UnknownKey("purposes", [purpose])
-    return _scopes(rule, frozenset(categories))
-
-
-def _scopes(rule: PurposeRule, cats: frozenset[str]) -> tuple[str, ...]:
-    if cats and rule.sensitive_needs_separate and not cats.isdisjoint(rule.sensitive) \
-            and "separate.sensitive" not in rule.scopes:
-        return (*rule.scopes, "separate.sensitive")
-    return rule.scopes

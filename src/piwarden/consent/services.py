@@ -11,14 +11,14 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.context import request_id_var
 from piwarden.catalog import selectors as catalog
-from piwarden.consent import decisions
+from piwarden.consent import decisions, notices
 from piwarden.consent.models import (
     BasisException,
     Channel,
@@ -62,8 +62,8 @@ def truncate_ip(ip: str | None) -> str:
 
 
 def policy_version() -> str:
-    release = catalog.latest_release()
-    return (release.policy or {}).get("version", "") if release else ""
+    """The version of the privacy policy the loaded catalog implements."""
+    return decisions.rules().policy_version
 
 
 def _notice(text: str) -> Notice:
@@ -124,10 +124,12 @@ def record(
     if evidence:
         event.evidence.save(evidence.name, evidence, save=False)
     event.save()
-    ConsentState.objects.update_or_create(
-        subject=subject, purpose=purpose, scope=scope,
-        defaults={"choice": choice, "policy_version": event.policy_version,
-                  "changed_at": event.occurred_at, "event": event},
+    ConsentState.objects.bulk_create(  # one upsert statement
+        [ConsentState(subject=subject, purpose=purpose, scope=scope, choice=choice,
+                      policy_version=event.policy_version, changed_at=event.occurred_at,
+                      event=event)],
+        update_conflicts=True, unique_fields=["subject", "purpose", "scope"],
+        update_fields=["choice", "policy_version", "changed_at", "event"],
     )
     freshness.subject_changed(subject.pk)
     detail = {"purpose": purpose, "scope": scope, "channel": event.channel,
@@ -262,3 +264,59 @@ def revoke_exception(*, actor: Actor, exception: BasisException) -> None:
         freshness.subject_changed(exception.subject_id)
         audit.record(actor=actor, action="consent.exception_revoked",
                      subject=exception.subject, obj=exception, **_LEDGER)
+
+
+class BannerAction(models.TextChoices):
+    ACCEPT_ALL = "accept_all", "Accept all"
+    REJECT_ALL = "reject_all", "Reject all"
+    CUSTOM = "custom", "Saved a custom choice"
+
+
+@transaction.atomic
+def record_banner_choice(
+    *,
+    actor: Actor,
+    subject: Subject,
+    action: BannerAction,
+    choices: dict[str, bool],
+    gpc: bool,
+    lang: str,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> list[ConsentEvent]:
+    """Record a cookie-banner choice, one event per non-essential category.
+
+    "Accept all" and "Reject all" are bundled: they never grant the separate consent that
+    advertising partners' cookies need (that takes its own switch). A Global Privacy Control
+    signal is a refusal of advertising whatever else was chosen.
+    """
+    from piwarden.consent import selectors
+
+    action = BannerAction(action)
+    bundled = action != BannerAction.CUSTOM
+    version = policy_version()
+    items = selectors.storage_items()
+    events = []
+    for category, purpose in selectors.BANNER_PURPOSES.items():
+        if category == "necessary":
+            continue
+        separate = category in selectors.SEPARATE_CATEGORIES
+        if bundled and separate and choices.get(category):
+            raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
+                               "Advertising partners' cookies need their own explicit switch.")
+        wanted = bool(choices.get(category, False))
+        if action == BannerAction.REJECT_ALL or (gpc and separate):
+            wanted = False
+        elif action == BannerAction.ACCEPT_ALL:
+            if separate:
+                continue  # "accept all" says nothing about a separate consent
+            wanted = True
+        scope = Scope.THIRD_PARTY if separate else Scope.GENERAL
+        text = notices.banner_text(category, items[category], version, lang)
+        events.append(record(
+            actor=actor, subject=subject, purpose=purpose,
+            choice=Choice.GRANT if wanted else Choice.REFUSE, scope=scope, notice_text=text,
+            channel=Channel.BANNER, ip=ip, user_agent=user_agent,
+            bundled=bundled,
+        ))
+    return events

@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from piwarden.consent import views
 
 app_name = "consent"
 
-urlpatterns = []
+urlpatterns = [
+    path("choices/", views.choices, name="choices"),
+    path("cookies/", views.cookies, name="cookies"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

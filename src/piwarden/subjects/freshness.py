@@ -22,26 +22,32 @@ from django.conf import settings
 from django.db import transaction
 
 BUCKETS = 1 << 14
-CATALOG = BUCKETS  # the extra slot after the subject buckets
-_SIZE = (BUCKETS + 1) * 8
+CATALOG = BUCKETS  # extra slots after the subject buckets
+API_CLIENTS = BUCKETS + 1
+_SIZE = (BUCKETS + 2) * 8
 
 _map: mmap.mmap | None = None
-_path: Path | None = None
 
 
 def _mapping() -> mmap.mmap:
-    global _map, _path
-    path = Path(settings.DATA_DIR) / "freshness.bin"
-    if _map is None or _path != path:
+    global _map
+    if _map is None:
+        path = Path(settings.DATA_DIR) / "freshness.bin"
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             if os.fstat(fd).st_size < _SIZE:
                 os.ftruncate(fd, _SIZE)
-            _map, _path = mmap.mmap(fd, _SIZE), path
+            _map = mmap.mmap(fd, _SIZE)
         finally:
             os.close(fd)
     return _map
+
+
+def reset() -> None:
+    """Forget the mapping, e.g. after a test moved the data folder."""
+    global _map
+    _map = None
 
 
 def bucket(subject_id: uuid.UUID) -> int:
@@ -49,13 +55,14 @@ def bucket(subject_id: uuid.UUID) -> int:
 
 
 def token(slot: int) -> bytes:
+    """The slot's current token; the hot path of every cached decision."""
     offset = slot * 8
-    return _mapping()[offset:offset + 8]
+    return (_map or _mapping())[offset:offset + 8]
 
 
 def touch(slot: int) -> None:
     offset = slot * 8
-    _mapping()[offset:offset + 8] = secrets.token_bytes(8)
+    (_map or _mapping())[offset:offset + 8] = secrets.token_bytes(8)
 
 
 def changed(slot: int) -> None:

@@ -1,0 +1,253 @@
+"""Consent decision and consent write speed, in process and over HTTP.
+
+    python bench/decisions.py [--db sqlite|postgres] [--subjects 100000] [--seconds 10]
+
+Builds a scratch database with ``--subjects`` people, half of whom granted two purposes (rows
+bulk-inserted: the setup is not what is measured). Then measures:
+- ``inprocess_decisions_per_s``: ``decide()`` with a warm cache, one process, one core;
+- ``http_decisions_per_s`` and ``http_batch_p99_ms``: POST /api/v1/consent/decisions with batches
+  of 100 random subjects from 8 concurrent client processes, against gunicorn;
+- ``consent_writes_per_s``: grants and withdrawals over HTTP from 8 client processes (each one
+  an event, a state row and an audit record in one durable transaction);
+- ``banner_gzip_bytes``: the banner script's size gzipped (target < 10 KB).
+Prints one JSON object per figure.
+"""
+
+import argparse
+import gzip
+import http.client
+import json
+import multiprocessing
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV = REPO / ".venv"
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_BENCH_DB = "piwarden_bench_decisions"
+CLIENTS = 8
+BATCH = 100
+PURPOSES = ("marketing.email", "survey")
+
+
+def _ensure_project_python() -> None:
+    """Re-run inside the project's virtual environment, creating it if needed."""
+    if Path(sys.prefix).resolve() == VENV.resolve():
+        return
+    if not (VENV / "bin" / "python").exists():
+        subprocess.run(["make", "-C", str(REPO), ".venv/.installed"], check=True)  # noqa: S607
+    os.execv(VENV / "bin" / "python", [str(VENV / "bin" / "python"), *sys.argv])  # noqa: S606
+
+
+def _postgres(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _setup_django(database_url: str, data_dir: str) -> None:
+    os.environ.update({"DATABASE_URL": database_url, "PIWARDEN_DATA_DIR": data_dir,
+                       "DJANGO_SETTINGS_MODULE": "piwarden.settings",
+                       "PIWARDEN_LOG_LEVEL": "WARNING"})
+    import django
+
+    django.setup()
+
+
+def _populate(count: int) -> list[str]:
+    """``count`` subjects; every other one granted PURPOSES. Bulk rows, no audit: setup only."""
+    from django.db import transaction
+
+    from piwarden.consent.models import ConsentEvent, ConsentState, Notice
+    from piwarden.subjects.models import Subject
+
+    notice = Notice.objects.create(sha256="0" * 64, text="bench notice")
+    ids = [uuid.uuid4() for _ in range(count)]
+    for start in range(0, count, 5000):
+        with transaction.atomic():
+            chunk = ids[start:start + 5000]
+            Subject.objects.bulk_create([Subject(pk=i, kind="account_holder") for i in chunk])
+            events = ConsentEvent.objects.bulk_create([
+                ConsentEvent(subject_id=i, purpose=p, choice="grant", policy_version="2026.1",
+                             notice=notice, channel="web", actor_kind="system",
+                             actor_id="bench")
+                for i in chunk[::2] for p in PURPOSES])
+            ConsentState.objects.bulk_create([
+                ConsentState(subject_id=e.subject_id, purpose=e.purpose, scope="general",
+                             choice="grant", policy_version="2026.1",
+                             changed_at=e.occurred_at, event_id=e.pk)
+                for e in events])
+    return [str(i) for i in ids]
+
+
+def _inprocess(ids: list[str], rounds: int) -> float:
+    from piwarden.consent.decisions import decide
+
+    sample = [uuid.UUID(i) for i in ids[:10000]]
+    questions = [(s, PURPOSES[n % 2], ("user.contact.email",) if n % 2 == 0 else ())
+                 for n, s in enumerate(sample)]
+    questions = [(s, p, frozenset(c)) for s, p, c in questions]
+    for subject, purpose, categories in questions:  # warm the cache
+        decide(subject, purpose, categories)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for subject, purpose, categories in questions:
+            decide(subject, purpose, categories)
+    return rounds * len(questions) / (time.perf_counter() - started)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _serve(port: int, env: dict) -> subprocess.Popen:
+    server = subprocess.Popen(  # noqa: S603
+        [str(VENV / "bin" / "gunicorn"), "piwarden.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(2 * (os.cpu_count() or 1) + 1), "--log-level", "warning"],
+        env=env, cwd=REPO)
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.05)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def _bodies(kind: str, ids: list[str], rng: random.Random) -> list[tuple[str, bytes]]:
+    """Requests made before the clock starts, so that the clients measure the server."""
+    requests = []
+    for _ in range(500):
+        if kind == "decisions":
+            body = {"items": [{"subject": rng.choice(ids), "purpose": rng.choice(PURPOSES)}
+                              for _ in range(BATCH)]}
+            requests.append(("/api/v1/consent/decisions", json.dumps(body).encode()))
+        else:
+            body = {"purpose": "survey", "choice": rng.choice(("grant", "withdraw")),
+                    "notice_text": "bench notice"}
+            requests.append((f"/api/v1/consent/subjects/{rng.choice(ids)}/events",
+                             json.dumps(body).encode()))
+    return requests
+
+
+def _client(kind, port, key, ids, seconds, barrier, results) -> None:
+    """One client: keeps a connection open and sends requests back to back."""
+    requests = _bodies(kind, ids, random.Random())
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    latencies, done = [], 0
+    barrier.wait()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        path, body = requests[len(latencies) % len(requests)]
+        started = time.perf_counter()
+        conn.request("POST", path, body, headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status not in (200, 201):
+            raise SystemExit(f"{path} answered {response.status}")
+        latencies.append(time.perf_counter() - started)
+        done += BATCH if kind == "decisions" else 1
+    results.put((done, latencies))
+
+
+def _load(kind, port, key, ids, seconds) -> tuple[float, list[float]]:
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(CLIENTS + 1), context.Queue()
+    clients = [context.Process(target=_client, args=(kind, port, key, ids, seconds, barrier,
+                                                     results)) for _ in range(CLIENTS)]
+    for client in clients:
+        client.start()
+    barrier.wait()
+    started = time.perf_counter()
+    outcomes = [results.get(timeout=seconds + 120) for _ in clients]
+    elapsed = time.perf_counter() - started
+    for client in clients:
+        client.join()
+    latencies = sorted(lat for _, lats in outcomes for lat in lats)
+    return sum(done for done, _ in outcomes) / elapsed, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--subjects", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=10.0, help="per HTTP measurement")
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="piwarden-bench-")
+    if args.db == "postgres":
+        _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+        _postgres(f"CREATE DATABASE {PG_BENCH_DB}")
+        database_url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
+    else:
+        database_url = f"sqlite:///{data_dir}/bench.sqlite3"
+    server = None
+    try:
+        _setup_django(database_url, data_dir)
+        from django.core.management import call_command
+        from django.db import connections, transaction
+
+        from piwarden.audit.actors import Actor
+        from piwarden.catalog.services import load_catalog
+        from piwarden.clients.services import create_client
+
+        call_command("migrate", verbosity=0)
+        actor = Actor.system("bench")
+        load_catalog(actor=actor)
+        ids = _populate(args.subjects)
+        with transaction.atomic():
+            _, key = create_client(actor=actor, name="bench", scopes=[
+                "consent:decide", "consent:write"])
+        common = {"db": args.db, "subjects": args.subjects}
+
+        rate = _inprocess(ids, rounds=20)
+        print(json.dumps({"metric": "inprocess_decisions_per_s", "value": round(rate),
+                          "unit": "1/s", "cache": "warm", **common}), flush=True)
+        connections.close_all()
+
+        port = _free_port()
+        server = _serve(port, dict(os.environ))
+        rate, latencies = _load("decisions", port, key, ids, args.seconds)
+        http_common = {"clients": CLIENTS, "seconds": args.seconds, **common}
+        print(json.dumps({"metric": "http_decisions_per_s", "value": round(rate),
+                          "unit": "1/s", "batch": BATCH, **http_common}), flush=True)
+        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+        p50 = latencies[len(latencies) // 2] * 1000
+        print(json.dumps({"metric": "http_batch_p99_ms", "value": round(p99, 2), "unit": "ms",
+                          "p50_ms": round(p50, 2), "batch": BATCH, "batches": len(latencies),
+                          **http_common}), flush=True)
+        rate, latencies = _load("writes", port, key, ids, args.seconds)
+        print(json.dumps({"metric": "consent_writes_per_s", "value": round(rate),
+                          "unit": "1/s", "p99_ms": round(
+                              latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+                          **http_common}), flush=True)
+        banner = REPO / "src/piwarden/consent/static/piwarden/banner.js"
+        print(json.dumps({"metric": "banner_gzip_bytes",
+                          "value": len(gzip.compress(banner.read_bytes(), 9)),
+                          "unit": "bytes", "raw_bytes": banner.stat().st_size}), flush=True)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        if args.db == "postgres":
+            from django.db import connections
+
+            connections.close_all()
+            _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
+
+
+if __name__ == "__main__":
+    _ensure_project_python()
+    main()

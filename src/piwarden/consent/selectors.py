@@ -1,0 +1,88 @@
+"""Read queries shared by the consent pages, the API and the banner."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from piwarden.catalog.models import Purpose, StorageCategory, StorageItem
+from piwarden.consent import notices
+from piwarden.consent.models import ConsentEvent, ConsentState, ErasureStatus, ScheduledErasure
+from piwarden.subjects.models import Subject
+
+BANNER_PURPOSES = {category: f"cookies.{category}" for category in StorageCategory.values}
+SEPARATE_CATEGORIES = frozenset({"advertising"})
+
+
+def inventory_hash() -> str:
+    """A short fingerprint of the cookie inventory: the banner asks again when it changes."""
+    rows = list(StorageItem.objects.filter(retired=False).order_by("key").values_list(
+        "key", "party", "category", "purpose__key", "lifetime"))
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()[:16]
+
+
+def storage_items() -> dict[str, list[StorageItem]]:
+    by_category: dict[str, list[StorageItem]] = {c: [] for c in StorageCategory.values}
+    for item in StorageItem.objects.filter(retired=False).order_by("position"):
+        by_category[item.category].append(item)
+    return by_category
+
+
+def banner_config(version: str, lang: str) -> dict:
+    """What the banner script needs: categories, their items, texts and the version pins."""
+    lang = notices.language(lang)
+    zh = lang == "zh-hans"
+    items = storage_items()
+    return {
+        "policy_version": version,
+        "inventory": inventory_hash(),
+        "lang": lang,
+        "categories": [
+            {
+                "key": category,
+                "purpose": BANNER_PURPOSES[category],
+                "required": category == StorageCategory.NECESSARY,
+                "separate": category in SEPARATE_CATEGORIES,
+                "description": notices.BANNER_CATEGORIES[category][lang],
+                "items": [
+                    {"name": i.name, "kind": i.kind, "party": i.party, "provider": i.provider,
+                     "lifetime": i.lifetime,
+                     "description": i.description_zh if zh else i.description_en}
+                    for i in items[category]
+                ],
+            }
+            for category in StorageCategory.values
+        ],
+    }
+
+
+@dataclass
+class PurposeChoice:
+    """One row of the privacy center: a purpose, a scope and the person's current choice."""
+
+    purpose: Purpose
+    scope: str
+    state: ConsentState | None
+    erasure: ScheduledErasure | None
+
+    @property
+    def granted(self) -> bool:
+        return self.state is not None and self.state.choice == "grant"
+
+
+def choices_for(subject: Subject) -> list[PurposeChoice]:
+    """Every purpose that takes consent, in catalog order, with this person's choice."""
+    from piwarden.consent.services import applicable_scopes
+
+    states = {(s.purpose, s.scope): s for s in ConsentState.objects.filter(subject=subject)}
+    erasures = {e.purpose: e for e in ScheduledErasure.objects.filter(
+        subject=subject, status=ErasureStatus.PENDING)}
+    rows = []
+    for purpose in Purpose.objects.filter(retired=False):
+        for scope in applicable_scopes(purpose.key):
+            rows.append(PurposeChoice(purpose, scope, states.get((purpose.key, scope)),
+                                      erasures.get(purpose.key)))
+    return rows
+
+
+def history(subject: Subject, limit: int = 200):
+    return ConsentEvent.objects.filter(subject=subject).select_related("notice")[:limit]

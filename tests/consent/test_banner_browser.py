@@ -1,0 +1,143 @@
+"""The cookie banner in headless Chromium, against a real server and database."""
+
+import pytest
+
+from piwarden.consent.models import ConsentEvent, Visitor
+
+GPC = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
+
+
+@pytest.fixture
+def page(browser, live_url):
+    context = browser.new_context(base_url=live_url, locale="en-US")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def cookie_names(page) -> set[str]:
+    return {c["name"] for c in page.context.cookies()}
+
+
+def banner(page):
+    return page.get_by_role("dialog")
+
+
+def ledger(page) -> dict[str, str]:
+    """The ledger's latest choice per purpose for this browser's visitor id."""
+    state = next(c for c in page.context.cookies() if c["name"] == "pw_consent")
+    import json
+    from urllib.parse import unquote
+
+    visitor = Visitor.objects.get(visitor_id=json.loads(unquote(state["value"]))["v"])
+    events = ConsentEvent.objects.filter(subject=visitor.subject).order_by("id")
+    return {e.purpose: e.choice for e in events}
+
+
+def test_first_visit_shows_banner_and_stores_nothing(page):
+    before = ConsentEvent.objects.count()
+    page.goto("/")
+    page.get_by_role("button", name="Reject all").wait_for()
+    assert banner(page).is_visible()
+    for name in ("Accept all", "Reject all", "Customize"):
+        assert page.get_by_role("button", name=name).is_visible()
+    assert cookie_names(page) <= {"csrftoken"}
+    assert page.evaluate("localStorage.length") == 0
+    assert page.evaluate("window.pwDemoAnalyticsRan") is None
+    assert ConsentEvent.objects.count() == before
+
+
+def test_reject_keeps_analytics_inert_across_reloads(page):
+    page.goto("/")
+    page.get_by_role("button", name="Reject all").click()
+    banner(page).wait_for(state="detached")
+    assert page.evaluate("window.pwDemoAnalyticsRan") is None
+    assert "pw_analytics_id" not in cookie_names(page)
+    page.reload()
+    page.wait_for_function("window.piwarden !== undefined")
+    page.wait_for_timeout(300)
+    assert banner(page).count() == 0
+    assert page.evaluate("window.pwDemoAnalyticsRan") is None
+    assert ledger(page) == {"cookies.preferences": "refuse", "cookies.analytics": "refuse",
+                            "cookies.advertising": "refuse"}
+
+
+def test_accept_all_runs_analytics_but_not_partner_ads(page):
+    page.goto("/")
+    page.get_by_role("button", name="Accept all").click()
+    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    assert "pw_analytics_id" in cookie_names(page)
+    assert page.evaluate("window.pwDemoAdsRan") is None
+    assert ledger(page) == {"cookies.preferences": "grant", "cookies.analytics": "grant"}
+    page.reload()
+    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    assert banner(page).count() == 0
+    assert page.locator("#demo-analytics").text_content() == "on"
+
+
+def test_gpc_refuses_advertising_without_asking(browser, live_url):
+    context = browser.new_context(base_url=live_url)
+    context.add_init_script(GPC)
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_role("button", name="Customize").click()
+    advertising = page.locator("#pw-advertising")
+    assert advertising.is_disabled() and not advertising.is_checked()
+    assert page.get_by_text("Global Privacy Control").is_visible()
+    page.locator("#pw-analytics").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    assert page.evaluate("window.pwDemoAdsRan") is None
+    assert ledger(page)["cookies.advertising"] == "refuse"
+    context.close()
+
+
+def test_keyboard_only_customize_and_save(page):
+    page.goto("/")
+    page.get_by_role("button", name="Accept all").wait_for()
+    assert page.evaluate("document.activeElement.textContent") == "Accept all"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Customize"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "pw-preferences"
+    page.keyboard.press("Tab")  # the item list of preferences
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "pw-analytics"
+    page.keyboard.press("Space")
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Save my choices":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    assert ledger(page) == {"cookies.preferences": "refuse", "cookies.analytics": "grant",
+                            "cookies.advertising": "refuse"}
+
+
+def test_separate_advertising_consent_and_manage_cookies_clears_storage(page):
+    page.goto("/")
+    page.get_by_role("button", name="Customize").click()
+    page.locator("#pw-advertising").check()
+    page.locator("#pw-analytics").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_function("window.pwDemoAdsRan === true && window.pwDemoAnalyticsRan === true")
+    advertising = ConsentEvent.objects.filter(purpose="cookies.advertising").latest("id")
+    assert (advertising.choice, advertising.scope, advertising.bundled) == (
+        "grant", "separate.third_party", False)
+    assert {"adp_uid", "pw_analytics_id"} <= cookie_names(page)
+    page.goto("/privacy/cookies/")
+    page.get_by_role("button", name="Clear non-essential cookies and storage").click()
+    assert not {"adp_uid", "pw_analytics_id"} & cookie_names(page)
+    assert page.evaluate("localStorage.getItem('adp_profile')") is None
+    assert "pw_consent" in cookie_names(page)
+
+
+def test_banner_speaks_chinese_on_chinese_pages(browser, live_url):
+    context = browser.new_context(base_url=live_url)
+    context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": live_url}])
+    page = context.new_page()
+    page.goto("/privacy/cookies/")
+    page.get_by_role("button", name="全部拒绝").wait_for()
+    assert page.get_by_role("button", name="全部接受").is_visible()
+    context.close()

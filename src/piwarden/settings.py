@@ -186,3 +186,34 @@ PIWARDEN_BANNER_ORIGINS = [
 ]
 # Banner choices accepted per client IP address and minute.
 PIWARDEN_BANNER_RATE = int(os.environ.get("PIWARDEN_BANNER_RATE", "30"))
+
+# Messages (docs/accounts.md). E-mail goes out by SMTP when PIWARDEN_EMAIL_HOST is set; without
+# it (the demo) messages are printed to the console. SMS goes through a small backend interface.
+EMAIL_HOST = os.environ.get("PIWARDEN_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("PIWARDEN_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("PIWARDEN_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PIWARDEN_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("PIWARDEN_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("PIWARDEN_EMAIL_FROM", "piwarden <no-reply@localhost>")
+PIWARDEN_SMS_BACKEND = os.environ.get(
+    "PIWARDEN_SMS_BACKEND", "piwarden.accounts.sms.ConsoleBackend")
+PIWARDEN_SMS_FILE = Path(os.environ.get("PIWARDEN_SMS_FILE", DATA_DIR / "sms.jsonl"))
+
+# Accounts (docs/accounts.md).
+PIWARDEN_SITE_URL = os.environ.get("PIWARDEN_SITE_URL", "http://127.0.0.1:8000")
+PIWARDEN_AVATAR_DIR = Path(os.environ.get("PIWARDEN_AVATAR_DIR", DATA_DIR / "avatars"))
+PIWARDEN_AVATAR_MAX_BYTES = int(os.environ.get("PIWARDEN_AVATAR_MAX_BYTES", str(2 * 1024 * 1024)))
+# Profile fields that cannot be changed after verification (policy §6.2); a correction request
+# changes them instead.
+PIWARDEN_IMMUTABLE_FIELDS = [
+    field for field in os.environ.get("PIWARDEN_IMMUTABLE_FIELDS", "id_info").split(",") if field
+]
+PIWARDEN_CORRECTION_REQUEST_URL = os.environ.get(
+    "PIWARDEN_CORRECTION_REQUEST_URL", "mailto:privacyconsultant@open-ecu.com")
+# Uploaded evidence (consent forms' scans). Never served as static files: staff download them
+# through the console only.
+MEDIA_ROOT = DATA_DIR / "media"

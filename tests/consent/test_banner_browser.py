@@ -141,3 +141,57 @@ def test_banner_speaks_chinese_on_chinese_pages(browser, live_url):
     page.get_by_role("button", name="全部拒绝").wait_for()
     assert page.get_by_role("button", name="全部接受").is_visible()
     context.close()
+
+
+COUNT_GEOLOCATION = """
+window.geolocationCalls = 0;
+const original = navigator.geolocation.getCurrentPosition.bind(navigator.geolocation);
+navigator.geolocation.getCurrentPosition = function (...args) {
+  window.geolocationCalls += 1;
+  return original(...args);
+};
+"""
+
+
+def test_geolocation_is_called_only_after_separate_consent(browser, live_url, system_actor):
+    """Precise location is sensitive PI: separate consent first, then the browser API."""
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.test import Client
+
+    from piwarden.accounts.models import Account
+    from piwarden.subjects.services import create_subject
+
+    with transaction.atomic():
+        subject = create_subject(actor=system_actor, kind="account_holder")
+        user = get_user_model().objects.create_user(username=f"u-{uuid.uuid4()}")
+        Account.objects.create(user=user, subject=subject)
+    session = Client()
+    session.force_login(user)
+    context = browser.new_context(base_url=live_url, geolocation={
+        "latitude": 31.23, "longitude": 121.47}, permissions=["geolocation"])
+    context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value,
+                          "url": live_url}])
+    context.add_init_script(COUNT_GEOLOCATION)
+    try:
+        _locate_after_consent(context.new_page(), subject)
+    finally:
+        context.close()
+
+
+def _locate_after_consent(page, subject):
+    page.goto("/")
+    page.get_by_role("button", name="Reject all").click()
+    page.get_by_role("button", name="Find nearby service points").click()
+    prompt = page.get_by_role("dialog", name="Use your precise location?")
+    prompt.wait_for()
+    assert "separate consent to processing sensitive" in prompt.text_content()
+    assert page.evaluate("window.geolocationCalls") == 0
+    assert not ConsentEvent.objects.filter(subject=subject, purpose="location.service").exists()
+    prompt.get_by_role("button", name="Allow").click()
+    page.get_by_text("Location received").wait_for()
+    assert page.evaluate("window.geolocationCalls") == 1
+    event = ConsentEvent.objects.get(subject=subject, purpose="location.service")
+    assert (event.scope, event.choice, event.bundled) == ("separate.sensitive", "grant", False)

@@ -124,3 +124,78 @@ def test_prefetched_views_answer_like_single_loads(person, make_subject):
                      notice_text=NOTICE, channel="web")
     decisions.prefetch([person.pk])
     assert decide(person.pk, "survey").reason == "consent_withdrawn"
+
+
+def test_withdrawal_schedules_erasure_of_data_held_only_on_that_consent(make_subject,
+                                                                       system_actor):
+    """A lead who withdraws call-back consent has the contact data kept for it erased."""
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    from piwarden.consent import erasure
+    from piwarden.consent.models import ErasureStatus, ScheduledErasure
+    from piwarden.vault import services as vault
+
+    lead = make_subject("lead")
+    grant(lead, "lead.callback")
+    with transaction.atomic():
+        vault.put(actor=system_actor, subject=lead, field="phone", value="13800138000",
+                  purpose="lead.callback")
+    event = consent.withdraw(actor=Actor.person(lead), subject=lead, purpose="lead.callback",
+                             notice_text=NOTICE, channel="web")
+    scheduled = ScheduledErasure.objects.get(subject=lead)
+    assert "user.contact.phone" in scheduled.categories
+    assert scheduled.due_at == event.occurred_at + timedelta(days=7)
+    assert erasure.run_due(actor=system_actor) == 0  # not due yet
+    ScheduledErasure.objects.filter(pk=scheduled.pk).update(due_at=event.occurred_at)
+    assert erasure.run_due(actor=system_actor) == 1
+    scheduled.refresh_from_db()
+    assert (scheduled.status, scheduled.outcome) == (ErasureStatus.DONE, {"vault": 1})
+    assert vault.masked(lead, "phone") is None
+
+
+def test_granting_again_cancels_a_pending_erasure(make_subject):
+    from piwarden.consent.models import ErasureStatus, ScheduledErasure
+
+    lead = make_subject("lead")
+    grant(lead, "lead.callback")
+    consent.withdraw(actor=Actor.person(lead), subject=lead, purpose="lead.callback",
+                     notice_text=NOTICE, channel="web")
+    grant(lead, "lead.callback")
+    assert ScheduledErasure.objects.get(subject=lead).status == ErasureStatus.CANCELLED
+
+
+def test_account_data_under_a_contract_is_not_erased_on_withdrawal(person):
+    """Withdrawing e-mail marketing keeps the account's e-mail (needed for the account)."""
+    from piwarden.consent.models import ScheduledErasure
+
+    grant(person, "marketing.email")
+    consent.withdraw(actor=Actor.person(person), subject=person, purpose="marketing.email",
+                     notice_text=NOTICE, channel="web")
+    erasure = ScheduledErasure.objects.filter(subject=person).first()
+    assert erasure is None or "user.contact.email" not in erasure.categories
+
+
+def test_visitor_cookie_choices_are_carried_to_the_account_at_sign_in(person, system_actor):
+    import uuid as uuidlib
+
+    from piwarden.consent.models import Visitor
+
+    visitor_id = uuidlib.uuid4()
+    visitor = consent.visitor_subject(actor=system_actor, visitor_id=visitor_id)
+    consent.record_banner_choice(actor=system_actor, subject=visitor, action="accept_all",
+                                 choices={}, gpc=False, lang="en")
+    assert not decide(person.pk, "cookies.analytics").allowed
+    assert consent.link_visitor(actor=Actor.person(person), visitor_id=visitor_id,
+                                subject=person) == 2
+    assert decide(person.pk, "cookies.analytics").allowed
+    carried = ConsentEvent.objects.filter(subject=person, purpose="cookies.analytics").get()
+    assert (carried.channel, carried.carried_from.subject_id) == ("visitor_link", visitor.pk)
+    assert Visitor.objects.get(visitor_id=visitor_id).linked_to == person
+    # The same browser signing in to another account carries nothing over.
+    from piwarden.subjects.services import create_subject
+
+    other = create_subject(actor=system_actor, kind="account_holder")
+    assert consent.link_visitor(actor=Actor.person(other), visitor_id=visitor_id,
+                                subject=other) == 0

@@ -6,6 +6,7 @@
 - ``banner/…``: public, for the cookie banner script; no personal data goes out.
 """
 
+import contextlib
 import uuid
 
 from django.conf import settings
@@ -63,10 +64,8 @@ def decisions(request, batch: DecisionBatch):
     require_scope(request, Scope.CONSENT_DECIDE)
     valid = []
     for item in batch.items:
-        try:
+        with contextlib.suppress(InvalidSubject):  # reported below, with its index
             valid.append(as_uuid(item.subject))
-        except InvalidSubject:
-            pass  # reported below, with its index
     prefetch(valid)
     results, problems = [], []
     for index, item in enumerate(batch.items):
@@ -135,6 +134,7 @@ def my_purposes(request, lang: str = "en"):
 def _purpose_states(subject: Subject, lang: str) -> list[dict]:
     zh = notices.language(lang) == "zh-hans"
     users = functions.by_purpose()
+    version = services.policy_version()
     out = []
     for row in selectors.choices_for(subject):
         state = row.state
@@ -148,6 +148,7 @@ def _purpose_states(subject: Subject, lang: str) -> list[dict]:
             "policy_version": state and state.policy_version,
             "erasure_due": row.erasure and row.erasure.due_at,
             "disables": users.get(row.purpose.key, []),
+            "notice": notices.purpose_text(row.purpose, row.scope, version, lang),
         })
     return out
 

@@ -69,6 +69,7 @@ class PurposeRule:
     basis: str
     scopes: tuple[str, ...]  # consent scopes needed for any use of the purpose
     declared: frozenset[str]  # categories its activities declare, with their sub-categories
+    subject_kinds: frozenset[str]  # the kinds of data subject its activities concern
     sensitive: frozenset[str]
     sensitive_needs_separate: bool
     allow: Decision  # the answer when no consent is needed
@@ -130,8 +131,10 @@ def _load_rules(token: bytes) -> _Rules:
         return keys
 
     declared: dict[str, set[str]] = {}
+    kinds: dict[str, set[str]] = {}
     activities = ProcessingActivity.objects.filter(retired=False).prefetch_related("categories")
     for activity in activities.select_related("purpose"):
+        kinds.setdefault(activity.purpose.key, set()).update(activity.data_subjects)
         keys = declared.setdefault(activity.purpose.key, set())
         for category in activity.categories.all():
             if category.key in categories:
@@ -147,6 +150,7 @@ def _load_rules(token: bytes) -> _Rules:
         purposes[purpose.key] = PurposeRule(
             key=purpose.key, basis=basis, scopes=scopes,
             declared=frozenset(declared.get(purpose.key, ())),
+            subject_kinds=frozenset(kinds.get(purpose.key, ())),
             sensitive=frozenset(declared.get(purpose.key, ())) & sensitive,
             sensitive_needs_separate=needs_separate,
             allow=Decision(True, "legal_basis", basis),

@@ -33,6 +33,7 @@ class Channel(models.TextChoices):
     OFFLINE = "offline", "Offline paper form"
     LINK = "link", "Unsubscribe link"
     VISITOR_LINK = "visitor_link", "Cookie choice carried over at sign-in"
+    GUARDIAN = "guardian", "Given by a guardian for a minor under 14 (PIPL Art. 31)"
 
 
 class Notice(models.Model):

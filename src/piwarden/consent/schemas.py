@@ -83,6 +83,7 @@ class PurposeStateOut(Schema):
     policy_version: str | None
     erasure_due: datetime | None
     disables: list[str]
+    notice: str
 
 
 class FunctionOut(Schema):

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from piwarden.catalog.models import Purpose, StorageCategory, StorageItem
 from piwarden.consent import notices
@@ -86,3 +88,11 @@ def choices_for(subject: Subject) -> list[PurposeChoice]:
 
 def history(subject: Subject, limit: int = 200):
     return ConsentEvent.objects.filter(subject=subject).select_related("notice")[:limit]
+
+
+def visitor_id(cookies) -> uuid.UUID | None:
+    """The random visitor id in the banner's ``pw_consent`` cookie, if there is a valid one."""
+    try:
+        return uuid.UUID(json.loads(unquote(cookies.get("pw_consent", "")))["v"])
+    except (ValueError, KeyError, TypeError):
+        return None

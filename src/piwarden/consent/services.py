@@ -84,6 +84,24 @@ def applicable_scopes(purpose: str) -> tuple[str, ...]:
     return scopes
 
 
+def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
+                 notice_text: str, channel: Channel, bundled: bool = False,
+                 evidence=None) -> None:
+    """Raise ConsentError when the ledger would refuse this choice (forms call it too)."""
+    if scope not in applicable_scopes(purpose):
+        raise ConsentError("SCOPE_NOT_APPLICABLE",
+                           f"Purpose '{purpose}' takes no consent of scope '{scope}'.")
+    if bundled and choice == Choice.GRANT and scope != Scope.GENERAL:
+        raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
+                           "Separate consent needs its own explicit action.")
+    if choice != Choice.WITHDRAW and subject.status != SubjectStatus.ACTIVE:
+        raise ConsentError("SUBJECT_INACTIVE", "This person's data is no longer processed.")
+    if not notice_text.strip():
+        raise ConsentError("NOTICE_REQUIRED", "The notice text shown must be recorded.")
+    if channel == Channel.OFFLINE and choice == Choice.GRANT and not evidence:
+        raise ConsentError("EVIDENCE_REQUIRED", "Offline consent needs the scanned form.")
+
+
 @transaction.atomic
 def record(
     *,
@@ -102,18 +120,8 @@ def record(
 ) -> ConsentEvent:
     """Record one choice. Separate consent is never granted through a bundled control."""
     choice, scope = Choice(choice), _scope(scope)
-    if scope not in applicable_scopes(purpose):
-        raise ConsentError("SCOPE_NOT_APPLICABLE",
-                           f"Purpose '{purpose}' takes no consent of scope '{scope}'.")
-    if bundled and choice == Choice.GRANT and scope != Scope.GENERAL:
-        raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
-                           "Separate consent needs its own explicit action.")
-    if choice != Choice.WITHDRAW and subject.status != SubjectStatus.ACTIVE:
-        raise ConsentError("SUBJECT_INACTIVE", "This person's data is no longer processed.")
-    if not notice_text.strip():
-        raise ConsentError("NOTICE_REQUIRED", "The notice text shown must be recorded.")
-    if channel == Channel.OFFLINE and choice == Choice.GRANT and not evidence:
-        raise ConsentError("EVIDENCE_REQUIRED", "Offline consent needs the scanned form.")
+    check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
+                 notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence)
 
     event = ConsentEvent(
         subject=subject, purpose=purpose, scope=scope, choice=choice, bundled=bundled,
@@ -169,15 +177,16 @@ def withdraw(**kwargs) -> ConsentEvent:
 def _schedule_erasure(subject: Subject, purpose: str, event: ConsentEvent):
     """Schedule erasure of the categories that only this purpose's consent covered.
 
-    The categories another purpose may still process for this person (a contract, a legal
-    duty, another consent) stay; everything else the purpose declares is due for erasure.
+    The categories that another purpose concerning this kind of person lets us keep stay; the
+    rest of what the withdrawn purpose declares is due for erasure.
     """
     if not settings.PIWARDEN_ERASE_ON_WITHDRAWAL:
         return None
     catalog_rules = decisions.rules()
     still_covered: set[str] = set()
     for other in catalog_rules.purposes.values():
-        if other.key != purpose and decisions.decide(subject.pk, other.key).allowed:
+        if other.key != purpose and subject.kind in other.subject_kinds and \
+                _keeps_data(subject, other, decisions.decide(subject.pk, other.key)):
             still_covered |= other.declared
     orphaned = sorted(catalog_rules.purposes[purpose].declared - still_covered)
     if not orphaned:
@@ -187,7 +196,29 @@ def _schedule_erasure(subject: Subject, purpose: str, event: ConsentEvent):
         subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
         defaults={"categories": orphaned, "withdrawal": event, "due_at": due},
     )
+    transaction.on_commit(lambda: _enqueue_erasure(due))
     return erasure
+
+
+def _enqueue_erasure(due) -> None:
+    from piwarden.consent.tasks import run_due_erasures
+
+    run_due_erasures.using(run_after=due).enqueue()
+
+
+def _keeps_data(subject: Subject, rule: decisions.PurposeRule,
+                decision: decisions.Decision) -> bool:
+    """Whether a purpose is a standing reason to keep data: another consent or a recorded
+    exception, a contract (only account holders have one), or a duty to retain records
+    (the catalog's ``retention.*`` purposes). Duties that arise on demand, such as answering
+    authorities or notifying incidents, are no reason to keep anything."""
+    if not decision.allowed:
+        return False
+    if decision.reason in ("consent_granted", "exception_recorded"):
+        return True
+    if decision.legal_basis == "contract":
+        return subject.kind == SubjectKind.ACCOUNT_HOLDER
+    return rule.key.startswith("retention.")
 
 
 @transaction.atomic
@@ -199,6 +230,16 @@ def visitor_subject(*, actor: Actor, visitor_id: uuid.UUID) -> Subject:
     subject = create_subject(actor=actor, kind=SubjectKind.VISITOR)
     Visitor.objects.create(visitor_id=visitor_id, subject=subject)
     return subject
+
+
+def link_browser(*, request, subject: Subject) -> int:
+    """At sign-in: carry the choices of this browser's cookie banner over to the account."""
+    from piwarden.consent.selectors import visitor_id
+
+    found = visitor_id(request.COOKIES)
+    if found is None:
+        return 0
+    return link_visitor(actor=Actor.person(subject), visitor_id=found, subject=subject)
 
 
 @transaction.atomic
@@ -230,12 +271,8 @@ def link_visitor(*, actor: Actor, visitor_id: uuid.UUID, subject: Subject) -> in
     return carried
 
 
-@transaction.atomic
-def record_exception(
-    *, actor: Actor, subject: Subject, purpose: str, legal_basis: str, reason: str,
-    expires_at,
-) -> BasisException:
-    """Record that a §4.4 exception lets ``purpose`` go ahead without this person's consent."""
+def check_exception(*, purpose: str, legal_basis: str, reason: str, expires_at) -> None:
+    """Raise ConsentError when an exception record would be refused (forms call it too)."""
     if not legal_basis.startswith("exception.") or catalog.unknown_keys(
             legal_bases=[legal_basis], purposes=[purpose]):
         raise ConsentError("UNKNOWN_EXCEPTION",
@@ -244,6 +281,16 @@ def record_exception(
         raise ConsentError("REASON_REQUIRED", "Say why the exception applies.")
     if expires_at <= timezone.now():
         raise ConsentError("EXPIRED", "The exception must end in the future.")
+
+
+@transaction.atomic
+def record_exception(
+    *, actor: Actor, subject: Subject, purpose: str, legal_basis: str, reason: str,
+    expires_at,
+) -> BasisException:
+    """Record that a §4.4 exception lets ``purpose`` go ahead without this person's consent."""
+    check_exception(purpose=purpose, legal_basis=legal_basis, reason=reason,
+                    expires_at=expires_at)
     exception = BasisException.objects.create(
         subject=subject, purpose=purpose, legal_basis=legal_basis, reason=reason,
         recorded_by=str(actor), expires_at=expires_at,

@@ -2,6 +2,7 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
@@ -9,6 +10,7 @@ from piwarden.catalog import selectors as catalog
 from piwarden.subjects.models import Subject
 
 
+@ensure_csrf_cookie  # its location demo posts a consent from JavaScript
 @require_GET
 def home(request):
     """The demo home page: what exists and where to find it."""

@@ -166,3 +166,55 @@
     if (current()) activate(); else show(false);
   });
 }());
+/* piwarden.locate(): the browser's geolocation API is called only after the signed-in person
+ * gave separate consent to location-based services (precise location is sensitive PI). */
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  var api = me.getAttribute("data-api") || new URL(me.src, location.href).origin + "/api/v1/consent";
+  var lang = (document.documentElement.lang || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
+  var PURPOSE = "location.service", SCOPE = "separate.sensitive";
+  var T = lang === "en" ? {allow: "Allow", no: "Not now", title: "Use your precise location?"}
+    : {allow: "允许", no: "暂不", title: "使用您的精确位置？"};
+  function csrf() { var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/); return m ? m[1] : ""; }
+  function ask(row) {
+    return new Promise(function (resolve) {
+      var box = document.createElement("section");
+      box.className = "pw-banner";
+      box.setAttribute("role", "dialog");
+      box.setAttribute("aria-label", T.title);
+      var h = document.createElement("h2"), p = document.createElement("p");
+      h.textContent = T.title; p.textContent = row.notice;
+      box.appendChild(h); box.appendChild(p);
+      [["allow", true], ["no", false]].forEach(function (b) {
+        var button = document.createElement("button");
+        button.type = "button"; button.className = "pw-button"; button.textContent = T[b[0]];
+        button.addEventListener("click", function () { box.remove(); resolve(b[1]); });
+        box.appendChild(button);
+      });
+      document.body.appendChild(box);
+      box.querySelector("button").focus();
+    });
+  }
+  function grant() {
+    return fetch(api + "/me/purposes", {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
+      body: JSON.stringify({purpose: PURPOSE, scope: SCOPE, choice: "grant", lang: lang})})
+      .then(function (r) { if (r.status !== 201) throw new Error("consent not recorded"); });
+  }
+  window.piwarden = window.piwarden || {};
+  window.piwarden.locate = function (options) {
+    return fetch(api + "/me/purposes?lang=" + lang, {credentials: "same-origin"})
+      .then(function (r) { if (!r.ok) throw new Error("sign in first"); return r.json(); })
+      .then(function (rows) {
+        var row = rows.filter(function (x) { return x.purpose === PURPOSE && x.scope === SCOPE; })[0];
+        if (!row) throw new Error("location is not offered");
+        if (row.state === "granted") return true;
+        return ask(row).then(function (yes) { return yes ? grant().then(function () { return true; }) : false; });
+      })
+      .then(function (allowed) {
+        if (!allowed) throw new Error("no consent to use location");
+        return new Promise(function (resolve, reject) { navigator.geolocation.getCurrentPosition(resolve, reject, options); });
+      });
+  };
+}());

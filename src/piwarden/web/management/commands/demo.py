@@ -1,4 +1,4 @@
-"""`piwarden demo`: a staff login, an API key and a few subjects to explore; idempotent."""
+"""`piwarden demo`: a staff login, an API key, a person's account and a few subjects; idempotent."""
 
 import json
 import os
@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from piwarden.accounts import services as accounts
 from piwarden.audit.actors import Actor
 from piwarden.clients import services as clients
 from piwarden.clients.models import ApiClient, Scope
@@ -16,6 +17,8 @@ from piwarden.subjects import services as subjects
 from piwarden.subjects.models import SubjectKind
 
 DEMO_CLIENT = "demo-site"
+# Example values for the demo person: an example.com address and a well-known sample number.
+DEMO_PHONE, DEMO_EMAIL = "+8613800138000", "demo.person@example.com"
 
 
 class Command(BaseCommand):
@@ -31,9 +34,9 @@ class Command(BaseCommand):
         if path.exists():
             credentials = json.loads(path.read_text())
             self.stdout.write(
-                "Demo staff login: {username} / {password}   API key ({scopes}): {api_key}".format(
-                    **credentials
-                )
+                "Demo staff login: {username} / {password}   API key ({scopes}): {api_key}\n"
+                "Demo person (privacy center at /account/login/): {person_login} / "
+                "{person_password}".format(**credentials)
             )
 
     @transaction.atomic
@@ -43,9 +46,14 @@ class Command(BaseCommand):
         if not get_user_model().objects.filter(username="admin").exists():
             password = secrets.token_urlsafe(12)
             get_user_model().objects.create_superuser("admin", password=password)
-        scopes = [Scope.CATALOG_READ, Scope.AUDIT_READ]
+        scopes = [Scope.CATALOG_READ, Scope.AUDIT_READ, Scope.CONSENT_DECIDE,
+                  Scope.CONSENT_READ, Scope.CONSENT_WRITE]
         _, key = clients.create_client(actor=actor, name=DEMO_CLIENT, scopes=scopes)
-        for kind in (SubjectKind.ACCOUNT_HOLDER, SubjectKind.LEAD, SubjectKind.VISITOR):
+        for kind in (SubjectKind.LEAD, SubjectKind.VISITOR):
             subjects.create_subject(actor=actor, kind=kind)
+        person_password = secrets.token_urlsafe(12)
+        accounts.sign_up(phone=DEMO_PHONE, email=DEMO_EMAIL, password=person_password,
+                         channel="api")
         return {"username": "admin", "password": password, "api_key": key,
-                "scopes": ",".join(scopes)}
+                "scopes": ",".join(scopes), "person_login": DEMO_EMAIL,
+                "person_password": person_password}

@@ -1,0 +1,41 @@
+"""Sending SMS: a small backend interface, chosen by ``PIWARDEN_SMS_BACKEND``.
+
+A production deployment plugs in its SMS gateway (a processor, catalog ``processor.messaging``)
+by writing a class with ``send(phone, text)``. Backends never log the number or the text.
+"""
+
+import json
+import logging
+import sys
+
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from piwarden.accounts import conf
+
+log = logging.getLogger(__name__)
+
+
+class ConsoleBackend:
+    """Development: prints the message to stdout (not to the log, which must stay PI-free)."""
+
+    def send(self, phone: str, text: str) -> None:
+        sys.stdout.write(f"[SMS to {phone}] {text}\n")
+        sys.stdout.flush()
+
+
+class FileBackend:
+    """Appends one JSON line per message to ``PIWARDEN_SMS_FILE`` (tests read it)."""
+
+    def send(self, phone: str, text: str) -> None:
+        path = conf.sms_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"to": phone, "text": text, "sent_at": timezone.now().isoformat()})
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+def send_sms(phone: str, text: str) -> None:
+    backend = import_string(conf.sms_backend())()
+    backend.send(phone, text)
+    log.info("sms sent via %s", type(backend).__name__)

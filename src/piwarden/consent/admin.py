@@ -1,0 +1,185 @@
+"""The consent ledger in the staff console.
+
+Events are read-only, except that staff record a choice made on a paper form (with its scan);
+operators record §4.4 exceptions here. Both go through the services, so both are audited.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from piwarden.audit.actors import Actor
+from piwarden.catalog.models import Purpose
+from piwarden.consent import services
+from piwarden.consent.models import (
+    BasisException,
+    Channel,
+    Choice,
+    ConsentEvent,
+    ConsentState,
+    ScheduledErasure,
+    Scope,
+)
+from piwarden.readonly_admin import ReadOnlyAdmin
+from piwarden.subjects.models import Subject
+
+
+class OfflineConsentForm(forms.ModelForm):
+    """A choice the person made on paper: the scan is required for a grant."""
+
+    subject_id = forms.UUIDField(label="Data subject id")
+    purpose = forms.ChoiceField(choices=())
+    scope = forms.ChoiceField(choices=Scope.choices)
+    choice = forms.ChoiceField(choices=Choice.choices)
+    notice_text = forms.CharField(widget=forms.Textarea, help_text="The text printed on the form.")
+
+    class Meta:
+        model = ConsentEvent
+        fields = ("subject_id", "purpose", "scope", "choice", "notice_text", "evidence")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = [
+            (p.key, f"{p.key}: {p.name_en}") for p in Purpose.objects.filter(retired=False)
+            if services.applicable_scopes(p.key)]
+
+    def clean_subject_id(self):
+        return _subject(self.cleaned_data["subject_id"])
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.check_choice(
+                subject=data["subject_id"], purpose=data["purpose"],
+                choice=Choice(data["choice"]), scope=data["scope"],
+                notice_text=data["notice_text"], channel=Channel.OFFLINE,
+                evidence=data.get("evidence"))
+        except services.ConsentError as exc:
+            raise ValidationError(str(exc), code=exc.code) from exc
+        return data
+
+
+def _subject(subject_id) -> Subject:
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise ValidationError("No data subject has this id.")
+    return subject
+
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(admin.ModelAdmin):
+    list_display = ("occurred_at", "subject_id", "purpose", "scope", "choice", "bundled",
+                    "channel", "policy_version")
+    list_filter = ("choice", "scope", "channel", "bundled", "purpose")
+    search_fields = ("=subject__id",)
+    date_hierarchy = "occurred_at"
+    readonly_fields = ("subject", "purpose", "scope", "choice", "bundled", "policy_version",
+                       "notice_text", "notice", "channel", "evidence", "occurred_at", "ip_prefix",
+                       "user_agent", "actor_kind", "actor_id", "request_id", "carried_from")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = OfflineConsentForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return OfflineConsentForm.Meta.fields
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj is not None else ()
+
+    @admin.display(description="Notice shown")
+    def notice_text(self, obj):
+        return obj.notice.text
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        event = services.record(
+            actor=Actor.staff(request.user), subject=data["subject_id"], purpose=data["purpose"],
+            choice=data["choice"], scope=data["scope"], notice_text=data["notice_text"],
+            channel=Channel.OFFLINE, evidence=data.get("evidence"),
+        )
+        obj.pk = event.pk
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentState)
+class ConsentStateAdmin(ReadOnlyAdmin):
+    list_display = ("subject_id", "purpose", "scope", "choice", "changed_at", "policy_version")
+    list_filter = ("choice", "scope", "purpose")
+    search_fields = ("=subject__id",)
+
+
+@admin.register(ScheduledErasure)
+class ScheduledErasureAdmin(ReadOnlyAdmin):
+    list_display = ("subject_id", "purpose", "due_at", "status", "done_at")
+    list_filter = ("status", "purpose")
+    search_fields = ("=subject__id",)
+
+
+class BasisExceptionForm(forms.ModelForm):
+    subject_id = forms.UUIDField(label="Data subject id")
+
+    class Meta:
+        model = BasisException
+        fields = ("subject_id", "purpose", "legal_basis", "reason", "expires_at")
+
+    def clean_subject_id(self):
+        return _subject(self.cleaned_data["subject_id"])
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            services.check_exception(purpose=data["purpose"], legal_basis=data["legal_basis"],
+                                     reason=data["reason"], expires_at=data["expires_at"])
+        except services.ConsentError as exc:
+            raise ValidationError(str(exc), code=exc.code) from exc
+        return data
+
+
+@admin.register(BasisException)
+class BasisExceptionAdmin(admin.ModelAdmin):
+    """§4.4: the operator records, with a reason and an end date, that an exception applies."""
+
+    list_display = ("subject_id", "purpose", "legal_basis", "recorded_by", "expires_at",
+                    "revoked_at")
+    list_filter = ("legal_basis", "purpose")
+    search_fields = ("=subject__id",)
+    actions = ["revoke"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = BasisExceptionForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        return ("subject", "purpose", "legal_basis", "reason", "recorded_by", "recorded_at",
+                "expires_at", "revoked_at")
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        exception = services.record_exception(
+            actor=Actor.staff(request.user), subject=data["subject_id"], purpose=data["purpose"],
+            legal_basis=data["legal_basis"], reason=data["reason"], expires_at=data["expires_at"])
+        obj.pk = exception.pk
+
+    @admin.action(description="Revoke the selected exceptions", permissions=["change"])
+    def revoke(self, request, queryset):
+        for exception in queryset:
+            services.revoke_exception(actor=Actor.staff(request.user), exception=exception)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

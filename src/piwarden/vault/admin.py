@@ -1,0 +1,94 @@
+"""Vault values in the staff console: masked only; a full value needs a permission and a reason.
+
+Revealing goes through ``services.reveal`` like every other read of plaintext, so the purpose
+and consent checks apply and the staff member, purpose and reason land in the audit trail.
+"""
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.views.decorators.debug import sensitive_variables
+
+from piwarden.audit.actors import Actor
+from piwarden.readonly_admin import ReadOnlyAdmin
+from piwarden.vault import fields
+from piwarden.vault import services as vault
+from piwarden.vault.forms import RevealForm
+from piwarden.vault.models import DataKey, VaultValue
+
+REVEAL_PERMISSION = "vault.reveal_vaultvalue"
+
+
+@admin.register(VaultValue)
+class VaultValueAdmin(ReadOnlyAdmin):
+    list_display = ("subject", "field", "category", "mask", "updated_at", "reveal_link")
+    list_filter = ("field",)
+    search_fields = ("=subject__id",)
+    list_select_related = ("subject",)
+    fields = ("subject", "field", "category", "mask", "key_version", "created_at", "updated_at",
+              "reveal_link")
+    readonly_fields = fields
+
+    @admin.display(description="Category")
+    def category(self, obj):
+        try:
+            return fields.get(obj.field).category
+        except vault.UnknownField:
+            return "(unregistered field)"
+
+    @admin.display(description="Full value")
+    def reveal_link(self, obj):
+        url = reverse("admin:vault_vaultvalue_reveal", args=[obj.pk])
+        return format_html('<a href="{}">reveal…</a>', url)
+
+    def get_urls(self):
+        # admin_view() adds the staff login check, CSRF protection and never_cache.
+        reveal = path("<int:object_id>/reveal/", self.admin_site.admin_view(self.reveal_view),
+                      name="vault_vaultvalue_reveal")
+        return [reveal, *super().get_urls()]
+
+    @sensitive_variables("value")
+    def reveal_view(self, request, object_id):
+        if not request.user.has_perm(REVEAL_PERMISSION):
+            raise PermissionDenied
+        row = get_object_or_404(VaultValue.objects.select_related("subject"), pk=object_id)
+        try:
+            category = fields.get(row.field).category
+        except vault.UnknownField:
+            raise Http404("unregistered vault field") from None
+        form = RevealForm(request.POST or None, category=category)
+        value = None
+        if request.method == "POST" and form.is_valid():
+            try:
+                value = vault.reveal(actor=Actor.staff(request.user), subject=row.subject,
+                                     field=row.field, purpose=form.cleaned_data["purpose"],
+                                     reason=form.cleaned_data["reason"])
+            except vault.RevealRefused as refused:
+                form.add_error(None, f"Refused: {refused.reason}. The refusal is recorded.")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Reveal {row.field} of subject {row.subject_id}",
+            "row": row,
+            "category": category,
+            "form": form,
+            "value": value,
+        }
+        return TemplateResponse(request, "admin/vault/vaultvalue/reveal.html", context)
+
+
+@admin.register(DataKey)
+class DataKeyAdmin(ReadOnlyAdmin):
+    """Which master key wraps each subject's data key (never the key itself)."""
+
+    list_display = ("subject", "version", "master_version", "created_at", "rewrapped_at",
+                    "shredded_at")
+    list_filter = ("master_version",)
+    search_fields = ("=subject__id",)
+    fields = ("subject", "version", "master_version", "created_at", "rewrapped_at",
+              "shredded_at")
+    readonly_fields = fields

@@ -1,0 +1,122 @@
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.urls import reverse
+
+from piwarden.audit.models import AuditEvent
+from piwarden.vault import services as vault
+from piwarden.vault.models import VaultValue
+
+pytestmark = pytest.mark.django_db
+
+EMAIL = "alice.li@example.com"
+
+
+def staff(username: str, *codenames: str) -> User:
+    user = User.objects.create_user(username, password="a long staff password", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="vault",
+                                                         codename__in=codenames))
+    return user
+
+
+@pytest.fixture
+def row(actor, subject):
+    vault.put(actor=actor, subject=subject, field="email", value=EMAIL,
+              purpose="account.registration")
+    return VaultValue.objects.get(subject=subject, field="email")
+
+
+def reveal_url(row):
+    return reverse("admin:vault_vaultvalue_reveal", args=[row.pk])
+
+
+def test_staff_see_only_masked_values(row):
+    client = Client()
+    client.force_login(staff("viewer", "view_vaultvalue"))
+    for url in (reverse("admin:vault_vaultvalue_changelist"),
+                reverse("admin:vault_vaultvalue_change", args=[row.pk])):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "a***@example.com" in page.text
+        assert EMAIL not in page.text
+
+
+def test_reveal_needs_the_permission(row):
+    client = Client()
+    client.force_login(staff("viewer", "view_vaultvalue"))
+    assert client.get(reveal_url(row)).status_code == 403
+    response = client.post(reveal_url(row), {"purpose": "service.provision",
+                                             "reason": "ticket 981: cannot log in"})
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="vault.value_revealed").exists()
+
+
+def test_reveal_needs_a_staff_login(row):
+    response = Client().get(reveal_url(row))
+    assert response.status_code == 302
+    assert reverse("admin:login") in response["Location"]
+
+
+def test_reveal_needs_csrf(row):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff("support", "view_vaultvalue", "reveal_vaultvalue"))
+    response = client.post(reveal_url(row), {"purpose": "service.provision",
+                                             "reason": "ticket 981: cannot log in"})
+    assert response.status_code == 403
+    assert EMAIL not in response.text
+
+
+def test_reveal_with_a_reason_shows_the_value_and_audits_it(row):
+    client = Client(enforce_csrf_checks=True)
+    user = staff("support", "view_vaultvalue", "reveal_vaultvalue")
+    client.force_login(user)
+    form = client.get(reveal_url(row))
+    assert form.status_code == 200
+    assert EMAIL not in form.text
+    assert 'value="service.provision"' in form.text       # customer support may see contacts
+    assert 'value="log.operation"' not in form.text       # logging never needs the e-mail
+    token = form.cookies["csrftoken"].value
+
+    empty = client.post(reveal_url(row), {"purpose": "service.provision", "reason": " ",
+                                          "csrfmiddlewaretoken": token})
+    assert empty.status_code == 200 and EMAIL not in empty.text
+
+    shown = client.post(reveal_url(row), {"purpose": "service.provision",
+                                          "reason": "ticket 981: cannot log in",
+                                          "csrfmiddlewaretoken": token})
+    assert shown.status_code == 200
+    assert f'<code id="revealed-value">{EMAIL}</code>' in shown.text
+    assert "no-cache" in shown["Cache-Control"] or "no-store" in shown["Cache-Control"]
+    event = AuditEvent.objects.filter(action="vault.value_revealed").get()
+    assert (event.actor_kind, event.actor_id) == ("staff", str(user.pk))
+    assert (event.subject_id, event.purpose) == (row.subject_id, "service.provision")
+    assert event.detail == {"field": "email", "reason": "ticket 981: cannot log in",
+                            "key_version": 1}
+
+
+def test_refused_reveal_shows_the_refusal(actor, subject):
+    """An ID number needs the person's separate consent even for a staff member."""
+    vault.put(actor=actor, subject=subject, field="id_number", value="11010119900307002X",
+              purpose="service.provision")
+    row = VaultValue.objects.get(subject=subject, field="id_number")
+    client = Client()
+    client.force_login(staff("support", "view_vaultvalue", "reveal_vaultvalue"))
+    response = client.post(reveal_url(row), {"purpose": "service.provision",
+                                             "reason": "customer asked to confirm the ID"})
+    assert response.status_code == 200
+    assert "separate_consent_missing" in response.text
+    assert "11010119900307002X" not in response.text
+    event = AuditEvent.objects.filter(action="vault.reveal_refused").get()
+    assert event.actor_kind == "staff"
+    assert event.detail["reason"] == "customer asked to confirm the ID"
+
+
+def test_data_keys_page_never_shows_key_material(actor, subject, row):
+    client = Client()
+    user = staff("keys", "view_datakey")
+    client.force_login(user)
+    page = client.get(reverse("admin:vault_datakey_change", args=[subject.pk]))
+    assert page.status_code == 200
+    assert "field-master_version" in page.text
+    assert "field-wrapped" not in page.text
+    assert "memory at" not in page.text

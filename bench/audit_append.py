@@ -11,45 +11,11 @@ database that it creates and removes. Prints one JSON object per figure.
 import argparse
 import json
 import multiprocessing
-import os
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VENV_PYTHON = REPO / ".venv" / "bin" / "python"
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+from _common import ensure_project_python, scratch_database, setup_django
+
 PG_BENCH_DB = "piwarden_bench"
-
-
-def _ensure_project_python() -> None:
-    """Re-run inside the project's virtual environment, creating it if needed."""
-    if Path(sys.prefix).resolve() == (REPO / ".venv").resolve():
-        return
-    if not VENV_PYTHON.exists():
-        import subprocess
-
-        subprocess.run(["make", "-C", str(REPO), ".venv/.installed"], check=True)  # noqa: S607
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.argv])  # noqa: S606
-
-
-def _postgres(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"),
-                         autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _setup_django(database_url: str, data_dir: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["PIWARDEN_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "piwarden.settings"
-    os.environ["PIWARDEN_LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
 
 
 def _sample_keys() -> tuple[list[str], str]:
@@ -75,7 +41,7 @@ def _append(count: int, writer: int, per_transaction: int = 1) -> None:
 
 
 def _writer_process(database_url, data_dir, count, writer, barrier, results) -> None:
-    _setup_django(database_url, data_dir)
+    setup_django(database_url, data_dir)
     _sample_keys()  # warm the connection and the catalog cache before the clock starts
     barrier.wait()
     started = time.perf_counter()
@@ -108,23 +74,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=6000, help="appends per measurement")
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="piwarden-bench-")
-    if args.db == "postgres":
-        _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-        _postgres(f"CREATE DATABASE {PG_BENCH_DB}")
-        database_url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-    else:
-        database_url = f"sqlite:///{data_dir}/bench.sqlite3"
-    try:
-        _setup_django(database_url, data_dir)
-        from django.core.management import call_command
-
+    with scratch_database(args.db, PG_BENCH_DB) as (database_url, data_dir):
         from piwarden.audit import services
-        from piwarden.audit.actors import Actor
-        from piwarden.catalog.services import load_catalog
 
-        call_command("migrate", verbosity=0)
-        load_catalog(actor=Actor.system("bench"))
         common = {"unit": "1/s", "db": args.db, "records": args.records}
 
         started = time.perf_counter()
@@ -156,11 +108,8 @@ def main() -> None:
         print(json.dumps({"metric": "verify_records_per_s", "value": round(result.checked /
                           elapsed), "unit": "1/s", "db": args.db, "records": result.checked}))
         connections.close_all()
-    finally:
-        if args.db == "postgres":
-            _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
 
 
 if __name__ == "__main__":
-    _ensure_project_python()
+    ensure_project_python()
     main()

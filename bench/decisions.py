@@ -6,7 +6,8 @@ Builds a scratch database with ``--subjects`` people, half of whom granted two p
 bulk-inserted: the setup is not what is measured). Then measures:
 - ``inprocess_decisions_per_s``: ``decide()`` with a warm cache, one process, one core;
 - ``http_decisions_per_s`` and ``http_batch_p99_ms``: POST /api/v1/consent/decisions with batches
-  of 100 random subjects from 8 concurrent client processes, against gunicorn;
+  of 100 random subjects from 8 concurrent client processes, against gunicorn, measured after
+  an unmeasured warm-up (``--warmup``);
 - ``consent_writes_per_s``: grants and withdrawals over HTTP from 8 client processes (each one
   an event, a state row and an audit record in one durable transaction);
 - ``banner_gzip_bytes``: the banner script's size gzipped (target < 10 KB).
@@ -22,44 +23,16 @@ import os
 import random
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VENV = REPO / ".venv"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+from _common import REPO, VENV, ensure_project_python, scratch_database
+
 PG_BENCH_DB = "piwarden_bench_decisions"
 CLIENTS = 8
 BATCH = 100
 PURPOSES = ("marketing.email", "survey")
-
-
-def _ensure_project_python() -> None:
-    """Re-run inside the project's virtual environment, creating it if needed."""
-    if Path(sys.prefix).resolve() == VENV.resolve():
-        return
-    if not (VENV / "bin" / "python").exists():
-        subprocess.run(["make", "-C", str(REPO), ".venv/.installed"], check=True)  # noqa: S607
-    os.execv(VENV / "bin" / "python", [str(VENV / "bin" / "python"), *sys.argv])  # noqa: S606
-
-
-def _postgres(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _setup_django(database_url: str, data_dir: str) -> None:
-    os.environ.update({"DATABASE_URL": database_url, "PIWARDEN_DATA_DIR": data_dir,
-                       "DJANGO_SETTINGS_MODULE": "piwarden.settings",
-                       "PIWARDEN_LOG_LEVEL": "WARNING"})
-    import django
-
-    django.setup()
+WORKERS = os.cpu_count() or 1  # CPU-bound requests: one process per core
 
 
 def _populate(count: int) -> list[str]:
@@ -113,7 +86,7 @@ def _free_port() -> int:
 def _serve(port: int, env: dict) -> subprocess.Popen:
     server = subprocess.Popen(
         [str(VENV / "bin" / "gunicorn"), "piwarden.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(2 * (os.cpu_count() or 1) + 1), "--log-level", "warning"],
+         "--workers", str(WORKERS), "--log-level", "warning"],
         env=env, cwd=REPO)
     for _ in range(200):
         try:
@@ -141,37 +114,48 @@ def _bodies(kind: str, ids: list[str], rng: random.Random) -> list[tuple[str, by
     return requests
 
 
-def _client(kind, port, key, ids, seconds, barrier, results) -> None:
-    """One client: keeps a connection open and sends requests back to back."""
+def _client(kind, port, key, ids, seconds, warmup, barrier, results) -> None:
+    """One client: keeps a connection open and sends requests back to back; the first
+    ``warmup`` seconds (the server processes filling their caches) are not measured."""
     requests = _bodies(kind, ids, random.Random())  # noqa: S311 (load, not secrets)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    latencies, done = [], 0
-    barrier.wait()
-    deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        path, body = requests[len(latencies) % len(requests)]
+    sent = 0
+
+    def send() -> float:
+        nonlocal sent
+        path, body = requests[sent % len(requests)]
+        sent += 1
         started = time.perf_counter()
         conn.request("POST", path, body, headers)
         response = conn.getresponse()
         response.read()
         if response.status not in (200, 201):
             raise SystemExit(f"{path} answered {response.status}")
-        latencies.append(time.perf_counter() - started)
-        done += BATCH if kind == "decisions" else 1
-    results.put((done, latencies))
+        return time.perf_counter() - started
+
+    barrier.wait()
+    deadline = time.perf_counter() + warmup
+    while time.perf_counter() < deadline:
+        send()
+    barrier.wait()
+    latencies, deadline = [], time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        latencies.append(send())
+    results.put((len(latencies) * (BATCH if kind == "decisions" else 1), latencies))
 
 
-def _load(kind, port, key, ids, seconds) -> tuple[float, list[float]]:
+def _load(kind, port, key, ids, seconds, warmup) -> tuple[float, list[float]]:
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(CLIENTS + 1), context.Queue()
-    clients = [context.Process(target=_client, args=(kind, port, key, ids, seconds, barrier,
-                                                     results)) for _ in range(CLIENTS)]
+    clients = [context.Process(target=_client, args=(kind, port, key, ids, seconds, warmup,
+                                                     barrier, results)) for _ in range(CLIENTS)]
     for client in clients:
         client.start()
     barrier.wait()
+    barrier.wait()  # after the warm-up
     started = time.perf_counter()
-    outcomes = [results.get(timeout=seconds + 120) for _ in clients]
+    outcomes = [results.get(timeout=warmup + seconds + 120) for _ in clients]
     elapsed = time.perf_counter() - started
     for client in clients:
         client.join()
@@ -184,28 +168,16 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--subjects", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=10.0, help="per HTTP measurement")
+    parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured, before each")
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="piwarden-bench-")
-    if args.db == "postgres":
-        _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-        _postgres(f"CREATE DATABASE {PG_BENCH_DB}")
-        database_url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-    else:
-        database_url = f"sqlite:///{data_dir}/bench.sqlite3"
-    server = None
-    try:
-        _setup_django(database_url, data_dir)
-        from django.core.management import call_command
+    with scratch_database(args.db, PG_BENCH_DB):
         from django.db import connections, transaction
 
         from piwarden.audit.actors import Actor
-        from piwarden.catalog.services import load_catalog
         from piwarden.clients.services import create_client
 
-        call_command("migrate", verbosity=0)
         actor = Actor.system("bench")
-        load_catalog(actor=actor)
         ids = _populate(args.subjects)
         with transaction.atomic():
             _, key = create_client(actor=actor, name="bench", scopes=[
@@ -219,35 +191,31 @@ def main() -> None:
 
         port = _free_port()
         server = _serve(port, dict(os.environ))
-        rate, latencies = _load("decisions", port, key, ids, args.seconds)
-        http_common = {"clients": CLIENTS, "seconds": args.seconds, **common}
-        print(json.dumps({"metric": "http_decisions_per_s", "value": round(rate),
-                          "unit": "1/s", "batch": BATCH, **http_common}), flush=True)
-        p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-        p50 = latencies[len(latencies) // 2] * 1000
-        print(json.dumps({"metric": "http_batch_p99_ms", "value": round(p99, 2), "unit": "ms",
-                          "p50_ms": round(p50, 2), "batch": BATCH, "batches": len(latencies),
-                          **http_common}), flush=True)
-        rate, latencies = _load("writes", port, key, ids, args.seconds)
-        print(json.dumps({"metric": "consent_writes_per_s", "value": round(rate),
-                          "unit": "1/s", "p99_ms": round(
-                              latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-                          **http_common}), flush=True)
+        try:
+            rate, latencies = _load("decisions", port, key, ids, args.seconds, args.warmup)
+            http_common = {"clients": CLIENTS, "seconds": args.seconds, "warmup": args.warmup,
+                           "workers": WORKERS, **common}
+            print(json.dumps({"metric": "http_decisions_per_s", "value": round(rate),
+                              "unit": "1/s", "batch": BATCH, **http_common}), flush=True)
+            p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+            p50 = latencies[len(latencies) // 2] * 1000
+            print(json.dumps({"metric": "http_batch_p99_ms", "value": round(p99, 2), "unit": "ms",
+                              "p50_ms": round(p50, 2), "batch": BATCH, "batches": len(latencies),
+                              **http_common}), flush=True)
+            rate, latencies = _load("writes", port, key, ids, args.seconds, args.warmup)
+            print(json.dumps({"metric": "consent_writes_per_s", "value": round(rate),
+                              "unit": "1/s", "p99_ms": round(
+                                  latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+                              **http_common}), flush=True)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
         banner = REPO / "src/piwarden/consent/static/piwarden/banner.js"
         print(json.dumps({"metric": "banner_gzip_bytes",
                           "value": len(gzip.compress(banner.read_bytes(), 9)),
                           "unit": "bytes", "raw_bytes": banner.stat().st_size}), flush=True)
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        if args.db == "postgres":
-            from django.db import connections
-
-            connections.close_all()
-            _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
 
 
 if __name__ == "__main__":
-    _ensure_project_python()
+    ensure_project_python()
     main()

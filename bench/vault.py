@@ -13,48 +13,13 @@ Prints one JSON object per figure.
 
 import argparse
 import json
-import os
 import random
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-VENV_PYTHON = REPO / ".venv" / "bin" / "python"
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/test"
+from _common import ensure_project_python, scratch_database
+
 PG_BENCH_DB = "piwarden_bench_vault"
-
-
-def _ensure_project_python() -> None:
-    """Re-run inside the project's virtual environment, creating it if needed."""
-    if Path(sys.prefix).resolve() == (REPO / ".venv").resolve():
-        return
-    if not VENV_PYTHON.exists():
-        import subprocess
-
-        subprocess.run(["make", "-C", str(REPO), ".venv/.installed"], check=True)  # noqa: S607
-    os.execv(VENV_PYTHON, [str(VENV_PYTHON), *sys.argv])  # noqa: S606
-
-
-def _postgres(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(PG_ADMIN_URL.replace("postgres://", "postgresql://"),
-                         autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _setup_django(database_url: str, data_dir: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ["PIWARDEN_DATA_DIR"] = data_dir
-    os.environ["DJANGO_SETTINGS_MODULE"] = "piwarden.settings"
-    os.environ["PIWARDEN_LOG_LEVEL"] = "WARNING"
-    os.environ.pop("PIWARDEN_MASTER_KEYS", None)  # the bench's own key file in data_dir
-    import django
-
-    django.setup()
 
 
 def _phone(number: int) -> str:
@@ -144,8 +109,9 @@ def _lookup_figure(accounts: int, common: dict) -> None:
         samples.append((time.perf_counter() - started) * 1000)
         if bool(found) != exists:
             raise SystemExit(f"lookup of {typed!r} found {found}, expected a match: {exists}")
-    print(json.dumps({"metric": "login_lookup_ms", "p50": round(statistics.median(samples), 3),
-                      "p99": round(_percentile(samples, 0.99), 3), "unit": "ms",
+    print(json.dumps({"metric": "login_lookup_ms",
+                      "value": round(_percentile(samples, 0.99), 3), "percentile": 99,
+                      "p50": round(statistics.median(samples), 3), "unit": "ms",
                       "accounts": accounts, "lookups": len(samples), **common}), flush=True)
 
 
@@ -174,7 +140,8 @@ def _reveal_figure(common: dict, count: int = 1000) -> None:
             vault.reveal(actor=actor, subject=subject, field="phone",
                          purpose="account.registration")
             samples.append((time.perf_counter() - started) * 1000)
-        print(json.dumps({"metric": "reveal_ms", "p50": round(statistics.median(samples), 3),
+        print(json.dumps({"metric": "reveal_ms",
+                          "value": round(statistics.median(samples), 3), "percentile": 50,
                           "p99": round(_percentile(samples, 0.99), 3), "unit": "ms",
                           "data_key_cache": cache, "reveals": count, **common}), flush=True)
 
@@ -188,35 +155,17 @@ def main() -> None:
                         help="values per encryption/decryption measurement")
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="piwarden-bench-")
-    if args.db == "postgres":
-        _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
-        _postgres(f"CREATE DATABASE {PG_BENCH_DB}")
-        database_url = f"postgres://postgres@127.0.0.1:5432/{PG_BENCH_DB}"
-    else:
-        database_url = f"sqlite:///{data_dir}/bench.sqlite3"
-    try:
-        _setup_django(database_url, data_dir)
-        from django.core.management import call_command
+    with scratch_database(args.db, PG_BENCH_DB):
         from django.db import connections
 
-        from piwarden.audit.actors import Actor
-        from piwarden.catalog.services import load_catalog
-
-        call_command("migrate", verbosity=0)
-        load_catalog(actor=Actor.system("bench"))
         common = {"db": args.db}
-
         _crypto_figures(args.values, common)
         _seed(args.accounts)
         _lookup_figure(args.accounts, common)
         _reveal_figure(common)
         connections.close_all()
-    finally:
-        if args.db == "postgres":
-            _postgres(f"DROP DATABASE IF EXISTS {PG_BENCH_DB}")
 
 
 if __name__ == "__main__":
-    _ensure_project_python()
+    ensure_project_python()
     main()

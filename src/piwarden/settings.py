@@ -174,16 +174,13 @@ PIWARDEN_CATALOG_FILE = Path(
 
 LOGIN_URL = "accounts:login"
 
-# Consent (docs/consent.md). The per-process decision cache is kept fresh across the processes
-# of one host; turn it off when processes on several hosts share one database.
-PIWARDEN_DECISION_CACHE = _env_bool("PIWARDEN_DECISION_CACHE", True)
+# Per-process caches (consent decisions, catalog rules, API keys) are kept fresh across the
+# processes of one host (subjects/freshness.py); turn them off when several hosts share one
+# database. See docs/consent.md.
+PIWARDEN_LOCAL_CACHES = _env_bool("PIWARDEN_LOCAL_CACHES", True)
 # PIPL Art. 47: data held only on a withdrawn consent is erased after this many days.
 PIWARDEN_ERASE_ON_WITHDRAWAL = _env_bool("PIWARDEN_ERASE_ON_WITHDRAWAL", True)
 PIWARDEN_WITHDRAWAL_ERASURE_DAYS = int(os.environ.get("PIWARDEN_WITHDRAWAL_ERASURE_DAYS", "7"))
-# Origins of the websites that embed the cookie banner from this server (CORS for its API).
-PIWARDEN_BANNER_ORIGINS = [
-    origin for origin in os.environ.get("PIWARDEN_BANNER_ORIGINS", "").split(",") if origin
-]
 # Banner choices accepted per client IP address and minute.
 PIWARDEN_BANNER_RATE = int(os.environ.get("PIWARDEN_BANNER_RATE", "30"))
 

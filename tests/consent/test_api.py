@@ -97,6 +97,8 @@ def test_person_sees_and_changes_only_their_own_choices(client, person, make_sub
     withdrawn = me.post(f"{BASE}/me/purposes", {"purpose": "survey", "choice": "withdraw"},
                         content_type="application/json")
     assert withdrawn.status_code == 201
+    assert withdrawn.json()["erasure_due"] is not None  # the answers are deleted (Art. 47)
+    assert granted.json()["erasure_due"] is None
     assert [e["choice"] for e in me.get(f"{BASE}/me/events").json()] == ["withdraw", "grant"]
     functions = {f["key"]: f for f in me.get(f"{BASE}/me/functions").json()}
     assert functions["surveys"]["blocked_by"] == ["survey"]

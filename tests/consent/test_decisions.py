@@ -199,3 +199,58 @@ def test_visitor_cookie_choices_are_carried_to_the_account_at_sign_in(person, sy
     other = create_subject(actor=system_actor, kind="account_holder")
     assert consent.link_visitor(actor=Actor.person(other), visitor_id=visitor_id,
                                 subject=other) == 0
+
+
+def test_refusing_after_a_grant_schedules_erasure_like_a_withdrawal(make_subject):
+    from piwarden.consent.models import ScheduledErasure
+
+    lead = make_subject("lead")
+    grant(lead, "lead.callback")
+    consent.refuse(actor=Actor.person(lead), subject=lead, purpose="lead.callback",
+                   notice_text=NOTICE, channel="web")
+    assert ScheduledErasure.objects.filter(subject=lead).count() == 1
+
+
+def test_withdrawing_separate_consent_erases_only_the_sensitive_data(person):
+    from piwarden.consent.models import ScheduledErasure
+
+    grant(person, "service.provision", scope="separate.sensitive")
+    consent.withdraw(actor=Actor.person(person), subject=person, purpose="service.provision",
+                     scope="separate.sensitive", notice_text=NOTICE, channel="web")
+    erasure = ScheduledErasure.objects.get(subject=person)
+    assert "user.id_info" in erasure.categories
+    assert all(c in decisions_rules_sensitive("service.provision") for c in erasure.categories)
+
+
+def decisions_rules_sensitive(purpose):
+    from piwarden.consent import decisions
+
+    return decisions.rules().purposes[purpose].sensitive
+
+
+def test_a_restricted_person_carries_no_banner_choice_and_nothing_fails(person, system_actor):
+    import uuid as uuidlib
+
+    visitor_id = uuidlib.uuid4()
+    visitor = consent.visitor_subject(actor=system_actor, visitor_id=visitor_id)
+    consent.record_banner_choice(actor=system_actor, subject=visitor, action="accept_all",
+                                 choices={}, gpc=False, lang="en")
+    person = change_status(actor=system_actor, subject=person, status=SubjectStatus.RESTRICTED,
+                           reason="the person asked")
+    assert consent.link_visitor(actor=Actor.person(person), visitor_id=visitor_id,
+                                subject=person) == 0
+
+
+def test_a_rolled_back_grant_leaves_no_cached_allowance(committed_db, system_actor):
+    """Decisions read inside a transaction are not cached: a rollback cannot leave a grant."""
+    from django.db import transaction
+
+    from piwarden.subjects.services import create_subject
+
+    with transaction.atomic():
+        subject = create_subject(actor=system_actor, kind="account_holder")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        grant(subject, "marketing.email")
+        assert decide(subject.pk, "marketing.email").allowed
+        raise RuntimeError("roll back")
+    assert decide(subject.pk, "marketing.email").reason == "consent_missing"

@@ -89,26 +89,101 @@ def test_cookies_page_lists_inventory_and_saves_text_size(client):
     assert b"font-size: 112.5%" in client.get("/privacy/cookies/").content
 
 
-def test_signing_in_carries_the_browsers_cookie_choices_to_the_account(client, system_actor):
-    """A visitor accepts analytics in the banner, then signs in: the account has the grant."""
-    import json
-    from urllib.parse import quote
+def _banner_choice(client, **body):
+    from piwarden.consent import selectors, services
 
-    from django.db import transaction
+    return client.post("/api/v1/consent/banner/choices", {
+        "visitor_id": str(uuid.uuid4()), "policy_version": services.policy_version(),
+        "inventory": selectors.inventory_hash(), "action": "accept_all", **body},
+        content_type="application/json")
 
+
+def test_signing_in_carries_the_browsers_cookie_choices_to_the_account(client):
+    """A visitor accepts analytics and separately allows partner ads, then signs in: the
+    account gets the analytics grant, but separate consent is asked again, not carried."""
     from piwarden.accounts import services as accounts
-    from piwarden.consent import services
 
-    visitor_id = uuid.uuid4()
-    with transaction.atomic():
-        visitor = services.visitor_subject(actor=system_actor, visitor_id=visitor_id)
-        services.record_banner_choice(actor=system_actor, subject=visitor,
-                                      action="accept_all", choices={}, gpc=False, lang="en")
+    assert _banner_choice(client, action="custom", choices={
+        "analytics": True, "advertising": True}).status_code == 201
     account = accounts.sign_up(phone="13912345678", email="carry@example.com",
                                password="a long unusual passphrase 42")
     assert not decide(account.subject.pk, "cookies.analytics").allowed
-    client.cookies["pw_consent"] = quote(json.dumps({"v": str(visitor_id), "c": {}}))
     response = client.post("/account/login/", {"identifier": "carry@example.com",
                                                 "password": "a long unusual passphrase 42"})
     assert response.status_code == 302
     assert decide(account.subject.pk, "cookies.analytics").allowed
+    assert not decide(account.subject.pk, "cookies.advertising").allowed
+
+
+def test_another_browser_cannot_speak_for_a_visitor(client):
+    """The visitor id in the readable pw_consent cookie is not enough to change its choices."""
+    from django.test import Client
+
+    from piwarden.consent.models import Visitor
+
+    first = _banner_choice(client)
+    visitor = Visitor.objects.get()
+    assert first.cookies["pw_visitor"]["httponly"]
+    stolen = _banner_choice(Client(), visitor_id=str(visitor.visitor_id), action="custom",
+                            choices={"advertising": True})
+    assert (stolen.status_code, stolen.json()["error"]["code"]) == (403, "VISITOR_NOT_PROVEN")
+    again = _banner_choice(client, action="reject_all")  # the same browser may change its mind
+    assert again.status_code == 201
+    assert Visitor.objects.count() == 1
+
+
+def test_a_signed_in_banner_choice_needs_the_csrf_token(signed_in, person):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = signed_in.cookies
+    response = _banner_choice(strict)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "CSRF_FAILED")
+    assert not ConsentEvent.objects.filter(subject=person).exists()
+    assert _banner_choice(signed_in).status_code == 201
+    assert decide(person.pk, "cookies.analytics").allowed
+
+
+def test_bad_scope_and_retired_purpose_links_get_clear_answers(signed_in, person):
+    response = signed_in.post("/privacy/choices/", {"purpose": "survey", "scope": "nope",
+                                                    "choice": "grant"}, follow=True)
+    assert b"That choice is not available." in response.content
+    from piwarden.catalog.models import Purpose
+
+    path = links.unsubscribe_path(person.pk, "marketing.sms")
+    Purpose.objects.filter(key="marketing.sms").update(retired=True)
+    assert signed_in.post(path).status_code == 404
+
+
+def test_a_new_consent_purpose_is_prompted_and_denied_until_granted(signed_in, person, settings,
+                                                                    tmp_path, system_actor):
+    """§2.5: a new purpose needs consent "by a page prompt"; until then it is not processed."""
+    import re
+
+    from piwarden.catalog import selectors as catalog
+    from piwarden.catalog.services import load_catalog
+    from piwarden.subjects import freshness
+
+    def waiting() -> int:
+        page = signed_in.get("/account/").content.decode()
+        found = re.search(r"(\d+) purposes? (?:is|are) waiting for your decision", page)
+        return int(found.group(1)) if found else 0
+
+    before = waiting()
+    text = settings.PIWARDEN_CATALOG_FILE.read_text(encoding="utf-8").replace(
+        "\npurposes:\n", "\npurposes:\n  - key: marketing.wechat\n"
+        "    name: {en: Product news on WeChat, zh-hans: 微信产品资讯}\n"
+        "    legal_basis: consent\n    consent: consent\n", 1)
+    path = tmp_path / "catalog.yaml"
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_catalog(actor=system_actor, path=path)
+        assert decide(person.pk, "marketing.wechat").reason == "consent_missing"
+        assert waiting() == before + 1
+        choices = signed_in.get("/privacy/choices/").content.decode()
+        assert "Product news on WeChat" in choices
+        signed_in.post("/privacy/choices/", {"purpose": "marketing.wechat", "choice": "grant"})
+        assert decide(person.pk, "marketing.wechat").allowed
+    finally:  # the load is rolled back with the test: forget what was cached from it
+        catalog.clear_cache()
+        freshness.touch(freshness.CATALOG)

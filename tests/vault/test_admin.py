@@ -120,3 +120,28 @@ def test_data_keys_page_never_shows_key_material(actor, subject, row):
     assert "field-master_version" in page.text
     assert "field-wrapped" not in page.text
     assert "memory at" not in page.text
+
+
+def test_staff_cannot_reveal_credentials_or_use_all_pi_purposes(client, django_user_model):
+    """Secrets are never shown, and "all PI" purposes are not offered for a console reveal."""
+    from django.contrib.auth.models import Permission
+    from django.db import transaction
+
+    from piwarden.audit.actors import Actor
+    from piwarden.subjects.services import create_subject
+    from piwarden.vault import services as vault
+    from piwarden.vault.forms import RevealForm
+    from piwarden.vault.models import VaultValue
+
+    staff = django_user_model.objects.create_user("revealer", password="x" * 20, is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="reveal_vaultvalue"))
+    client.force_login(staff)
+    with transaction.atomic():
+        subject = create_subject(actor=Actor.system("t"), kind="account_holder")
+        vault.put(actor=Actor.system("t"), subject=subject, field="totp_secret",
+                  value="JBSWY3DPEHPK3PXP", purpose="security")
+    row = VaultValue.objects.get(subject=subject, field="totp_secret")
+    assert client.get(f"/admin/vault/vaultvalue/{row.pk}/reveal/").status_code == 403
+    offered = {key for key, _ in RevealForm(category="user.id_info").fields["purpose"].choices}
+    assert offered and not offered & {"disclosure.authorities", "sharing.legal",
+                                      "transfer.corporate"}

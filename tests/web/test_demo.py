@@ -20,3 +20,16 @@ def test_demo_creates_logins_once(settings, tmp_path, capsys):
     assert ApiClient.objects.filter(name="demo-site").count() == 1
     assert Account.objects.count() == 1
     assert credentials["person_password"] in capsys.readouterr().out
+
+
+def test_deploy_check_warns_when_messages_would_go_to_the_logs(settings, capsys):
+    from django.core.management.base import SystemCheckError
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.PIWARDEN_SMS_BACKEND = "piwarden.accounts.sms.ConsoleBackend"
+    try:
+        call_command("check", "--deploy", "--fail-level", "WARNING")
+    except SystemCheckError as error:
+        assert "piwarden.W001" in str(error) and "piwarden.W002" in str(error)
+    else:
+        raise AssertionError("the deploy check did not warn")

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import secrets
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -41,7 +42,7 @@ def revoke_client(*, actor: Actor, client: ApiClient) -> None:
     audit.record(actor=actor, action="api_client.revoked", obj=client)
 
 
-# Active clients by key prefix, per process, dropped when any process revokes a client.
+# Active clients by key prefix, per process, dropped when any process on this host revokes one.
 _clients: dict[str, ApiClient] = {}
 _clients_token = b""
 
@@ -61,7 +62,8 @@ def authenticate(key: str) -> ApiClient | None:
         client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
         if client is None:
             return None
-        _clients[prefix] = client
+        if settings.PIWARDEN_LOCAL_CACHES:  # off: every request sees a revocation at once
+            _clients[prefix] = client
     if not hmac.compare_digest(client.key_hash, _digest(key)):
         return None
     return client

@@ -10,10 +10,11 @@ import contextlib
 import uuid
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.security import SessionAuth
+from ninja.utils import check_csrf
 
 from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
@@ -22,7 +23,7 @@ from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
 from piwarden.clients.models import Scope
 from piwarden.consent import functions, notices, selectors, services
 from piwarden.consent.decisions import InvalidSubject, UnknownKey, as_uuid, decide, prefetch
-from piwarden.consent.models import Channel, ConsentEvent, ErasureStatus, ScheduledErasure
+from piwarden.consent.models import Channel, ConsentEvent, Visitor
 from piwarden.consent.schemas import (
     BannerChoiceIn,
     BannerChoiceOut,
@@ -119,9 +120,7 @@ def subject_record(request, subject_id: uuid.UUID, payload: ChoiceIn):
 
 def _result(event: ConsentEvent) -> ConsentEvent:
     """The event, with the erasure date when its withdrawal scheduled one (Art. 47)."""
-    erasure = ScheduledErasure.objects.filter(
-        withdrawal=event, status=ErasureStatus.PENDING).first()
-    event.erasure_due = erasure and erasure.due_at
+    event.erasure_due = event.erasure and event.erasure.due_at
     return event
 
 
@@ -189,8 +188,13 @@ def banner_config(request, lang: str = "en"):
 
 
 @router.post("/banner/choices", response={201: BannerChoiceOut}, auth=None)
-def banner_choice(request, payload: BannerChoiceIn):
-    """Record a visitor's banner choice in the ledger, under their random visitor id."""
+def banner_choice(request, payload: BannerChoiceIn, response: HttpResponse):
+    """Record a visitor's banner choice in the ledger.
+
+    The browser is known by a random visitor id, proven by the HttpOnly signed cookie set at its
+    first choice (a script that reads the ``pw_consent`` cookie cannot speak for it). A signed-in
+    account holder's choice goes to their account, with the usual CSRF check.
+    """
     if not allow("banner", client_ip(request), limit=settings.PIWARDEN_BANNER_RATE, window=60):
         raise ApiError(429, "RATE_LIMITED", "Too many choices from this address; try later.")
     version = services.policy_version()
@@ -198,10 +202,12 @@ def banner_choice(request, payload: BannerChoiceIn):
         raise ApiError(409, "STALE_BANNER", "The policy or cookie list changed; ask again.",
                        {"policy_version": version, "inventory": selectors.inventory_hash()})
     subject = PersonSessionAuth().authenticate(request, None)
+    if subject is not None and check_csrf(request) is not None:
+        raise ApiError(403, "CSRF_FAILED", "A signed-in choice needs the CSRF token.")
     actor = Actor.person(subject) if subject else Actor.system("banner")
     try:
         if subject is None:
-            subject = services.visitor_subject(actor=actor, visitor_id=payload.visitor_id)
+            subject = _visitor(request, payload.visitor_id, actor, response)
         events = services.record_banner_choice(
             actor=actor, subject=subject, action=payload.action, choices=payload.choices,
             gpc=payload.gpc, lang=payload.lang, ip=client_ip(request),
@@ -211,3 +217,17 @@ def banner_choice(request, payload: BannerChoiceIn):
         raise _consent_error(exc) from None
     granted = [e.purpose for e in events if e.choice == "grant"]
     return Status(201, {"recorded": len(events), "granted": granted})
+
+
+def _visitor(request, claimed: uuid.UUID, actor: Actor, response: HttpResponse) -> Subject:
+    """The visitor this browser proved to be, or a new one for its first choice."""
+    proven = selectors.visitor_id(request)
+    if proven is None:
+        if Visitor.objects.filter(visitor_id=claimed).exists():
+            raise ApiError(403, "VISITOR_NOT_PROVEN", "This browser cannot speak for that visitor.")
+        proven = claimed
+    subject = services.visitor_subject(actor=actor, visitor_id=proven)
+    response.set_signed_cookie(
+        selectors.VISITOR_COOKIE, str(proven), salt=selectors.VISITOR_SALT,
+        max_age=180 * 86400, httponly=True, samesite="Lax", secure=request.is_secure())
+    return subject

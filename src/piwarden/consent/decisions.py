@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from piwarden.catalog.models import (
@@ -172,12 +173,22 @@ def _granted(scopes: tuple[str, ...]) -> Decision | None:
 
 
 def rules() -> _Rules:
-    """The catalog's rules, reloaded when any process loads a new catalog."""
+    """The catalog's rules, reloaded when any process on this host loads a new catalog (or,
+    with local caches off, whenever the latest release is another one)."""
     global _rules
     token = freshness.token(freshness.CATALOG)
+    if not settings.PIWARDEN_LOCAL_CACHES:
+        token = str(CatalogRelease.objects.order_by("-loaded_at", "-id").values_list(
+            "id", flat=True).first()).encode()
     if _rules is None or _rules.token != token:
         _rules = _load_rules(token)
     return _rules
+
+
+def _cacheable() -> bool:
+    """Views read inside a transaction may hold its uncommitted rows, which a rollback would
+    leave behind in the cache with a token that no commit ever changes: never cache them."""
+    return settings.PIWARDEN_LOCAL_CACHES and not connection.in_atomic_block
 
 
 def _load_subject(subject_id: uuid.UUID, token: bytes) -> _SubjectView | None:
@@ -201,7 +212,7 @@ def _load_subject(subject_id: uuid.UUID, token: bytes) -> _SubjectView | None:
 
 def prefetch(subject_ids: Iterable[uuid.UUID]) -> None:
     """Load the views of the subjects not cached (or stale) in three queries, for batches."""
-    if not settings.PIWARDEN_DECISION_CACHE:
+    if not _cacheable():
         return
     from piwarden.consent.models import BasisException, ConsentState
 
@@ -238,7 +249,7 @@ def _subject_view(subject_id: uuid.UUID) -> _SubjectView | None:
     if view is not None and view.token == token:
         return view
     view = _load_subject(subject_id, token)
-    if view is not None and settings.PIWARDEN_DECISION_CACHE:
+    if view is not None and _cacheable():
         if len(_subjects) >= _CACHE_LIMIT:
             _subjects.clear()
         _subjects[subject_id] = view

@@ -4,7 +4,6 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from urllib.parse import unquote
 
 from piwarden.catalog.models import Purpose, StorageCategory, StorageItem
 from piwarden.consent import notices
@@ -90,9 +89,13 @@ def history(subject: Subject, limit: int = 200):
     return ConsentEvent.objects.filter(subject=subject).select_related("notice")[:limit]
 
 
-def visitor_id(cookies) -> uuid.UUID | None:
-    """The random visitor id in the banner's ``pw_consent`` cookie, if there is a valid one."""
+VISITOR_COOKIE, VISITOR_SALT = "pw_visitor", "piwarden.consent.visitor"
+
+
+def visitor_id(request) -> uuid.UUID | None:
+    """The visitor id this browser proves with its HttpOnly signed cookie, if any."""
+    value = request.get_signed_cookie(VISITOR_COOKIE, default=None, salt=VISITOR_SALT)
     try:
-        return uuid.UUID(json.loads(unquote(cookies.get("pw_consent", "")))["v"])
-    except (ValueError, KeyError, TypeError):
+        return uuid.UUID(value) if value else None
+    except ValueError:
         return None

@@ -11,7 +11,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from piwarden.audit import services as audit
@@ -102,7 +102,6 @@ def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
         raise ConsentError("EVIDENCE_REQUIRED", "Offline consent needs the scanned form.")
 
 
-@transaction.atomic
 def record(
     *,
     actor: Actor,
@@ -118,11 +117,14 @@ def record(
     evidence=None,
     carried_from: ConsentEvent | None = None,
 ) -> ConsentEvent:
-    """Record one choice. Separate consent is never granted through a bundled control."""
+    """Record one choice. Separate consent is never granted through a bundled control.
+
+    The checks and the notice (stored once per distinct text, never changed) come before the
+    transaction, so that it holds the write lock only for the ledger rows and the audit record.
+    """
     choice, scope = Choice(choice), _scope(scope)
     check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
                  notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence)
-
     event = ConsentEvent(
         subject=subject, purpose=purpose, scope=scope, choice=choice, bundled=bundled,
         policy_version=policy_version(), notice=_notice(notice_text), channel=Channel(channel),
@@ -131,6 +133,15 @@ def record(
     )
     if evidence:
         event.evidence.save(evidence.name, evidence, save=False)
+    return _append(actor=actor, subject=subject, event=event)
+
+
+@transaction.atomic
+def _append(*, actor: Actor, subject: Subject, event: ConsentEvent) -> ConsentEvent:
+    """Write the event, its derived state, the erasure bookkeeping and the audit record."""
+    purpose, scope, choice = event.purpose, event.scope, event.choice
+    previous = ConsentState.objects.filter(subject=subject, purpose=purpose, scope=scope
+                                           ).values_list("choice", flat=True).first()
     event.save()
     ConsentState.objects.bulk_create(  # one upsert statement
         [ConsentState(subject=subject, purpose=purpose, scope=scope, choice=choice,
@@ -141,11 +152,12 @@ def record(
     )
     freshness.subject_changed(subject.pk)
     detail = {"purpose": purpose, "scope": scope, "channel": event.channel,
-              "policy_version": event.policy_version, "bundled": bundled}
-    if choice == Choice.WITHDRAW:
-        erasure = _schedule_erasure(subject, purpose, event)
-        if erasure:
-            detail["erasure_due"] = erasure.due_at.date().isoformat()
+              "policy_version": event.policy_version, "bundled": event.bundled}
+    event.erasure = None  # set when this withdrawal schedules an erasure, to tell the person
+    if choice == Choice.WITHDRAW or (choice == Choice.REFUSE and previous == Choice.GRANT):
+        event.erasure = _schedule_erasure(subject, purpose, event)
+        if event.erasure:
+            detail["erasure_due"] = event.erasure.due_at.date().isoformat()
     elif choice == Choice.GRANT:
         ScheduledErasure.objects.filter(
             subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
@@ -188,7 +200,10 @@ def _schedule_erasure(subject: Subject, purpose: str, event: ConsentEvent):
         if other.key != purpose and subject.kind in other.subject_kinds and \
                 _keeps_data(subject, other, decisions.decide(subject.pk, other.key)):
             still_covered |= other.declared
-    orphaned = sorted(catalog_rules.purposes[purpose].declared - still_covered)
+    rule = catalog_rules.purposes[purpose]
+    # Withdrawing the separate consent for sensitive PI leaves the purpose's other data alone.
+    held = rule.sensitive if event.scope == Scope.SENSITIVE else rule.declared
+    orphaned = sorted(held - still_covered)
     if not orphaned:
         return None
     due = event.occurred_at + timedelta(days=settings.PIWARDEN_WITHDRAWAL_ERASURE_DAYS)
@@ -227,16 +242,20 @@ def visitor_subject(*, actor: Actor, visitor_id: uuid.UUID) -> Subject:
     visitor = Visitor.objects.select_related("subject").filter(visitor_id=visitor_id).first()
     if visitor is not None:
         return visitor.subject
-    subject = create_subject(actor=actor, kind=SubjectKind.VISITOR)
-    Visitor.objects.create(visitor_id=visitor_id, subject=subject)
-    return subject
+    try:
+        with transaction.atomic():
+            subject = create_subject(actor=actor, kind=SubjectKind.VISITOR)
+            Visitor.objects.create(visitor_id=visitor_id, subject=subject)
+            return subject
+    except IntegrityError:  # the same browser's other request created it just now
+        return Visitor.objects.select_related("subject").get(visitor_id=visitor_id).subject
 
 
 def link_browser(*, request, subject: Subject) -> int:
     """At sign-in: carry the choices of this browser's cookie banner over to the account."""
     from piwarden.consent.selectors import visitor_id
 
-    found = visitor_id(request.COOKIES)
+    found = visitor_id(request)
     if found is None:
         return 0
     return link_visitor(actor=Actor.person(subject), visitor_id=found, subject=subject)
@@ -247,7 +266,9 @@ def link_visitor(*, actor: Actor, visitor_id: uuid.UUID, subject: Subject) -> in
     """Carry a browser's cookie choices over to the account that just signed in.
 
     A choice is carried only when it is newer than the account's own for that purpose and
-    scope. A browser already linked to another account carries nothing (a shared computer).
+    scope. Separate consent is never carried: the account holder gives it themselves. A browser
+    already linked to another account carries nothing (a shared computer), and a choice the
+    ledger would refuse for this account (say, it is restricted) is left behind.
     Returns how many choices were carried.
     """
     visitor = Visitor.objects.select_for_update().filter(visitor_id=visitor_id).first()
@@ -255,14 +276,18 @@ def link_visitor(*, actor: Actor, visitor_id: uuid.UUID, subject: Subject) -> in
         return 0
     own = {(s.purpose, s.scope): s.changed_at for s in subject.consent_states.all()}
     carried = 0
-    for state in visitor.subject.consent_states.select_related("event__notice"):
+    for state in visitor.subject.consent_states.filter(scope=Scope.GENERAL).select_related(
+            "event__notice"):
         mine = own.get((state.purpose, state.scope))
         if mine is not None and mine >= state.changed_at:
             continue
         source = state.event
-        record(actor=actor, subject=subject, purpose=state.purpose, choice=state.choice,
-               scope=state.scope, notice_text=source.notice.text,
-               channel=Channel.VISITOR_LINK, bundled=source.bundled, carried_from=source)
+        try:
+            record(actor=actor, subject=subject, purpose=state.purpose, choice=state.choice,
+                   scope=state.scope, notice_text=source.notice.text,
+                   channel=Channel.VISITOR_LINK, bundled=source.bundled, carried_from=source)
+        except ConsentError:  # refused before anything was written
+            continue
         carried += 1
     visitor.linked_to = subject
     visitor.save(update_fields=["linked_to"])

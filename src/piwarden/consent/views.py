@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Purpose, StorageCategory
 from piwarden.consent import functions, links, notices, selectors, services
-from piwarden.consent.models import Channel
+from piwarden.consent.models import Channel, Choice, Scope
 from piwarden.subjects.models import Subject
 from piwarden.web.ratelimit import client_ip
 
@@ -50,7 +50,7 @@ def choices(request):
 def _change(request, subject: Subject):
     purpose = Purpose.objects.filter(key=request.POST.get("purpose", ""), retired=False).first()
     scope, choice = request.POST.get("scope", "general"), request.POST.get("choice", "")
-    if purpose is None or choice not in ("grant", "withdraw", "refuse"):
+    if purpose is None or choice not in Choice.values or scope not in Scope.values:
         messages.error(request, _("That choice is not available."))
         return redirect("consent:choices")
     text = notices.purpose_text(purpose, scope, services.policy_version())
@@ -99,9 +99,9 @@ def unsubscribe(request, token: str):
     RFC 8058 one-click: mail clients POST ``List-Unsubscribe=One-Click`` to the same URL."""
     found = links.read_token(token)
     subject = found and Subject.objects.filter(pk=found[0]).first()
-    if not subject:
+    purpose = found and Purpose.objects.filter(key=found[1], retired=False).first()
+    if not subject or not purpose:  # forged, or the person or the purpose is gone
         return render(request, "consent/unsubscribe.html", {"invalid": True}, status=404)
-    purpose = Purpose.objects.get(key=found[1])
     if request.method == "POST":
         text = notices.purpose_text(purpose, "general", services.policy_version())
         services.withdraw(actor=Actor.person(subject), subject=subject, purpose=purpose.key,

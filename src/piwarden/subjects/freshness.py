@@ -9,7 +9,7 @@ yet a change made by any process on this host is seen by the very next read.
 
 Random tokens instead of counters: two writers that race can never leave the old value behind.
 Processes on other hosts do not share the file: a multi-host deployment sets
-``PIWARDEN_DECISION_CACHE=off`` (see docs/consent.md).
+``PIWARDEN_LOCAL_CACHES=false`` (see docs/consent.md).
 """
 
 import mmap

@@ -21,6 +21,7 @@ from piwarden.vault.forms import RevealForm
 from piwarden.vault.models import DataKey, VaultValue
 
 REVEAL_PERMISSION = "vault.reveal_vaultvalue"
+CREDENTIALS = "user.credentials"
 
 
 @admin.register(VaultValue)
@@ -60,6 +61,8 @@ class VaultValueAdmin(ReadOnlyAdmin):
             category = fields.get(row.field).category
         except vault.UnknownField:
             raise Http404("unregistered vault field") from None
+        if category.startswith(CREDENTIALS):  # secrets are never shown, not even to staff
+            raise PermissionDenied
         form = RevealForm(request.POST or None, category=category)
         value = None
         if request.method == "POST" and form.is_valid():

@@ -1,4 +1,8 @@
-"""The console's reveal form: a purpose the catalog allows for the field, and a reason."""
+"""The console's reveal form: a purpose the catalog allows for the field, and a reason.
+
+Purposes that cover "all PI" (provision to authorities, a merger) are not offered: they arise
+case by case, through the disclosure workflow, not from a console reveal.
+"""
 
 from django import forms
 
@@ -18,6 +22,7 @@ class RevealForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["purpose"].choices = [
             (p.key, f"{p.key} — {p.name_en}") for p in selectors.purposes_covering(category)
+            if not selectors.covers_all_pi(p)
         ]
 
     def clean_reason(self):

@@ -22,6 +22,11 @@ def purpose_covers(purpose: str, category: str) -> bool:
     return _covering_activities(category).filter(purpose__key=purpose).exists()
 
 
+def covers_all_pi(purpose: Purpose) -> bool:
+    """Whether an activity of the purpose names the root category ``user`` (all PI)."""
+    return purpose.activities.filter(retired=False, categories__key="user").exists()
+
+
 def purposes_covering(category: str) -> list[Purpose]:
     """The purposes a value of ``category`` may be revealed for, in catalog order."""
     keys = _covering_activities(category).values_list("purpose__key", flat=True)

@@ -77,8 +77,10 @@
     var visitor = (state && state.v) || uuid();
     var body = {visitor_id: visitor, policy_version: config.policy_version, inventory: config.inventory,
       action: action, choices: choices, gpc: gpc, lang: lang};
+    var token = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/);
     return fetch(api + "/banner/choices", {method: "POST", credentials: "same-origin",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)})
+      headers: {"Content-Type": "application/json", "X-CSRFToken": token ? token[1] : ""},
+      body: JSON.stringify(body)})
       .then(function (r) {
         if (r.status === 409) { return load().then(show); }
         if (r.status !== 201) throw new Error(r.status);

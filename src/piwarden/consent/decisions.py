@@ -280,6 +280,21 @@ def decide(subject_id, purpose: str, categories: Iterable[str] = ()) -> Decision
     view = _subject_view(subject_id if type(subject_id) is uuid.UUID else as_uuid(subject_id))
     if view is None:
         return _UNKNOWN_SUBJECT
+    return _judge(rule, cats, view)
+
+
+def decide_all(subject_id) -> dict[str, Decision]:
+    """Every purpose's decision for one subject (no categories), reading its state once."""
+    catalog = rules()
+    view = _subject_view(as_uuid(subject_id))
+    if view is None:
+        return dict.fromkeys(catalog.purposes, _UNKNOWN_SUBJECT)
+    empty = frozenset()
+    return {key: _judge(rule, empty, view) for key, rule in catalog.purposes.items()}
+
+
+def _judge(rule: PurposeRule, cats: frozenset[str], view: _SubjectView) -> Decision:
+    purpose = rule.key
     if view.status != _ACTIVE:
         if view.status == _ERASED_STATUS:
             return _ERASED

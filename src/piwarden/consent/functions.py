@@ -5,7 +5,7 @@ A refusal or withdrawal disables only the functions that need that purpose (poli
 
 from piwarden.catalog import selectors as catalog
 from piwarden.consent import notices
-from piwarden.consent.decisions import decide
+from piwarden.consent.decisions import decide_all
 from piwarden.subjects.models import Subject
 
 
@@ -26,9 +26,10 @@ def by_purpose() -> dict[str, list[str]]:
 def status(subject: Subject, lang: str = "en") -> list[dict]:
     """Each function, whether this person can use it now, and the purposes that block it."""
     zh = notices.language(lang) == "zh-hans"
+    decided = decide_all(subject.pk)
     out = []
     for function in declared():
-        blocked = [p for p in function["purposes"] if not decide(subject.pk, p).allowed]
+        blocked = [p for p in function["purposes"] if p not in decided or not decided[p].allowed]
         out.append({
             "key": function["key"],
             "name": function["name"]["zh-hans" if zh else "en"],

@@ -158,7 +158,7 @@ def _append(*, actor: Actor, subject: Subject, event: ConsentEvent) -> ConsentEv
         event.erasure = _schedule_erasure(subject, purpose, event)
         if event.erasure:
             detail["erasure_due"] = event.erasure.due_at.date().isoformat()
-    elif choice == Choice.GRANT:
+    elif choice == Choice.GRANT and previous in (Choice.WITHDRAW, Choice.REFUSE):
         ScheduledErasure.objects.filter(
             subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
         ).update(status=ErasureStatus.CANCELLED, done_at=timezone.now())
@@ -195,10 +195,11 @@ def _schedule_erasure(subject: Subject, purpose: str, event: ConsentEvent):
     if not settings.PIWARDEN_ERASE_ON_WITHDRAWAL:
         return None
     catalog_rules = decisions.rules()
+    now_decided = decisions.decide_all(subject.pk)
     still_covered: set[str] = set()
     for other in catalog_rules.purposes.values():
         if other.key != purpose and subject.kind in other.subject_kinds and \
-                _keeps_data(subject, other, decisions.decide(subject.pk, other.key)):
+                _keeps_data(subject, other, now_decided[other.key]):
             still_covered |= other.declared
     rule = catalog_rules.purposes[purpose]
     # Withdrawing the separate consent for sensitive PI leaves the purpose's other data alone.

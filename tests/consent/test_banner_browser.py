@@ -34,17 +34,54 @@ def ledger(page) -> dict[str, str]:
     return {e.purpose: e.choice for e in events}
 
 
-def test_first_visit_shows_banner_and_stores_nothing(page):
+def test_a_visitor_who_ignores_the_banner_gets_nothing_optional(page):
+    """Browsing is never consent (P-3): ten page views, and still only necessary cookies,
+    no storage, no tag run and no consent record."""
     before = ConsentEvent.objects.count()
-    page.goto("/")
-    page.get_by_role("button", name="Reject all").wait_for()
+    for number in range(10):
+        page.goto("/" if number % 2 == 0 else "/privacy/cookies/")
+        page.get_by_role("button", name="Reject all").wait_for()
     assert banner(page).is_visible()
-    for name in ("Accept all", "Reject all", "Customize"):
-        assert page.get_by_role("button", name=name).is_visible()
+    boxes = [banner(page).get_by_role("button", name=name) for name in
+             ("Accept all", "Reject all", "Customize")]
+    assert all(box.is_visible() for box in boxes)
+    sizes = {box.bounding_box()["height"] for box in boxes}
+    assert len(sizes) == 1  # equal prominence
     assert cookie_names(page) <= {"csrftoken"}
-    assert page.evaluate("localStorage.length") == 0
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
     assert page.evaluate("window.pwDemoAnalyticsRan") is None
+    page.get_by_role("button", name="Customize").click()
+    assert page.locator("#pw-preferences").is_checked() is False  # nothing pre-ticked
+    assert page.locator("#pw-analytics").is_checked() is False
     assert ConsentEvent.objects.count() == before
+
+
+def test_preferences_only_runs_no_analytics(page):
+    page.goto("/")
+    page.get_by_role("button", name="Customize").click()
+    page.locator("#pw-preferences").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_function("localStorage.getItem('pw_recent') !== null")
+    assert page.evaluate("window.pwDemoAnalyticsRan") is None
+    assert "pw_analytics_id" not in cookie_names(page)
+
+
+def test_every_cookie_and_storage_key_the_site_sets_is_in_the_inventory(page):
+    """The inventory scan: with everything allowed, nothing undeclared is stored."""
+    from piwarden.catalog.models import StorageItem
+
+    page.goto("/")
+    page.get_by_role("button", name="Customize").click()
+    for category in ("preferences", "analytics", "advertising"):
+        page.locator(f"#pw-{category}").check()
+    page.get_by_role("button", name="Save my choices").click()
+    page.wait_for_function("window.pwDemoAdsRan === true && window.pwDemoAnalyticsRan === true")
+    page.goto("/privacy/cookies/")
+    declared = set(StorageItem.objects.filter(retired=False).values_list("kind", "name"))
+    found = {("cookie", name) for name in cookie_names(page)}
+    found |= {("local_storage", key) for key in page.evaluate("Object.keys(localStorage)")}
+    found |= {("session_storage", key) for key in page.evaluate("Object.keys(sessionStorage)")}
+    assert found and found <= declared, found - declared
 
 
 def test_reject_keeps_analytics_inert_across_reloads(page):
@@ -127,10 +164,13 @@ def test_separate_advertising_consent_and_manage_cookies_clears_storage(page):
         "grant", "separate.third_party", False)
     assert {"adp_uid", "pw_analytics_id"} <= cookie_names(page)
     page.goto("/privacy/cookies/")
-    page.get_by_role("button", name="Clear non-essential cookies and storage").click()
+    page.get_by_role("button", name="Withdraw and clear non-essential cookies and storage"
+                     ).click()
+    page.get_by_text("your withdrawal is recorded").wait_for()
     assert not {"adp_uid", "pw_analytics_id"} & cookie_names(page)
     assert page.evaluate("localStorage.getItem('adp_profile')") is None
     assert "pw_consent" in cookie_names(page)
+    assert set(ledger(page).values()) == {"withdraw"}  # K-3.3: the ledger shows the withdrawal
 
 
 def test_banner_speaks_chinese_on_chinese_pages(browser, live_url):

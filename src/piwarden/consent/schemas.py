@@ -98,7 +98,7 @@ class BannerChoiceIn(Schema):
     visitor_id: uuid.UUID
     policy_version: str = Field(max_length=32)
     inventory: str = Field(max_length=32)
-    action: Literal["accept_all", "reject_all", "custom"]
+    action: Literal["accept_all", "reject_all", "custom", "withdraw_all"]
     choices: dict[Literal["preferences", "analytics", "advertising"], bool] = Field(
         default_factory=dict)
     gpc: bool = False

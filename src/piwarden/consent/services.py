@@ -343,6 +343,7 @@ class BannerAction(models.TextChoices):
     ACCEPT_ALL = "accept_all", "Accept all"
     REJECT_ALL = "reject_all", "Reject all"
     CUSTOM = "custom", "Saved a custom choice"
+    WITHDRAW_ALL = "withdraw_all", "Withdrew everything and cleared storage"
 
 
 @transaction.atomic
@@ -361,7 +362,8 @@ def record_banner_choice(
 
     "Accept all" and "Reject all" are bundled: they never grant the separate consent that
     advertising partners' cookies need (that takes its own switch). A Global Privacy Control
-    signal is a refusal of advertising whatever else was chosen.
+    signal is a refusal of advertising whatever else was chosen. "Withdraw all" (the "manage
+    cookies" page's clear button) withdraws every non-essential category.
     """
     from piwarden.consent import selectors
 
@@ -378,7 +380,7 @@ def record_banner_choice(
             raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
                                "Advertising partners' cookies need their own explicit switch.")
         wanted = bool(choices.get(category, False))
-        if action == BannerAction.REJECT_ALL or (gpc and separate):
+        if action in (BannerAction.REJECT_ALL, BannerAction.WITHDRAW_ALL) or (gpc and separate):
             wanted = False
         elif action == BannerAction.ACCEPT_ALL:
             if separate:
@@ -386,9 +388,12 @@ def record_banner_choice(
             wanted = True
         scope = Scope.THIRD_PARTY if separate else Scope.GENERAL
         text = notices.banner_text(category, items[category], version, lang)
+        choice = Choice.GRANT if wanted else Choice.REFUSE
+        if action == BannerAction.WITHDRAW_ALL:
+            choice = Choice.WITHDRAW
         events.append(record(
-            actor=actor, subject=subject, purpose=purpose,
-            choice=Choice.GRANT if wanted else Choice.REFUSE, scope=scope, notice_text=text,
+            actor=actor, subject=subject, purpose=purpose, choice=choice, scope=scope,
+            notice_text=text,
             channel=Channel.BANNER, ip=ip, user_agent=user_agent,
             bundled=bundled,
         ))

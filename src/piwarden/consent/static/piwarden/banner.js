@@ -162,7 +162,13 @@
   window.piwarden = {
     open: function () { return (config ? Promise.resolve() : load()).then(function () { show(true); }); },
     allowed: allowed,
-    clearNonEssential: function () { if (config) clear(null); }
+    clearNonEssential: function () {
+      /* "Withdraw and clear": back to strictly necessary, recorded as a withdrawal. */
+      return (config ? Promise.resolve() : load()).then(function () {
+        clear(null);
+        return save("withdraw_all", {});
+      });
+    }
   };
   load().then(function () {
     if (current()) activate(); else show(false);

@@ -208,3 +208,23 @@ def test_guardian_e_mails_are_rate_limited(account, client_for):
                       guardian_email="aunt@example.cn").status_code == 202
     response = put_id(client, id_number=_child_id(), guardian_email="aunt@example.cn")
     assert (response.status_code, response.json()["error"]["code"]) == (429, "RATE_LIMITED")
+
+
+def test_when_the_withdrawal_erasure_runs_the_id_is_gone_and_can_be_given_again(
+        account, client_for, system_actor):
+    """Art. 47: the ID number and its type go; the person can later enter an ID again."""
+    from piwarden.consent import erasure
+    from piwarden.consent import services as consent
+    from piwarden.consent.models import ScheduledErasure
+
+    client = client_for(account)
+    put_id(client)
+    consent.withdraw(actor=services.actor_of(account), subject=account.subject,
+                     purpose="service.provision", scope="separate.sensitive",
+                     notice_text="withdrawn in a test", channel="web")
+    scheduled = ScheduledErasure.objects.get(subject=account.subject)
+    ScheduledErasure.objects.filter(pk=scheduled.pk).update(due_at=scheduled.withdrawal.occurred_at)
+    assert erasure.run_due(actor=system_actor) == 1
+    account.refresh_from_db()
+    assert account.id_type == "" and vault.masked(account.subject, "id_number") is None
+    assert not services.has_value(account, "id_info")

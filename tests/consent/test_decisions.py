@@ -151,7 +151,8 @@ def test_withdrawal_schedules_erasure_of_data_held_only_on_that_consent(make_sub
     ScheduledErasure.objects.filter(pk=scheduled.pk).update(due_at=event.occurred_at)
     assert erasure.run_due(actor=system_actor) == 1
     scheduled.refresh_from_db()
-    assert (scheduled.status, scheduled.outcome) == (ErasureStatus.DONE, {"vault": 1})
+    assert (scheduled.status, scheduled.outcome) == (ErasureStatus.DONE,
+                                                      {"accounts": 0, "vault": 1})
     assert vault.masked(lead, "phone") is None
 
 

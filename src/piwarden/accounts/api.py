@@ -202,6 +202,8 @@ def change_password(request, payload: PasswordIn):
                              new=payload.new_password, keep_session=keep, channel=API)
     if token is None:
         django_auth.update_session_auth_hash(request, account.user)
+        services.replace_session(account=account, old_key=keep,
+                                 new_key=request.session.session_key)
         stepup.mark_fresh(request)
     return {"ok": True}
 

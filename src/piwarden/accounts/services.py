@@ -5,6 +5,7 @@ a wrong password) do their writes in an atomic block and raise after it, so the 
 survives the refusal.
 """
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -21,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
@@ -47,8 +49,9 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor, ActorKind
 from piwarden.audit.models import Outcome
 from piwarden.consent import services as consent
-from piwarden.subjects.models import SubjectKind
-from piwarden.subjects.services import create_subject
+from piwarden.subjects.models import SubjectKind, SubjectStatus
+from piwarden.subjects.services import change_status, create_subject
+from piwarden.vault import fields as vault_fields
 from piwarden.vault import services as vault
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ CODE_TTL = datetime.timedelta(minutes=10)
 CODE_ATTEMPTS = 5
 CODE_GAP = datetime.timedelta(seconds=60)
 GUARDIAN_TTL = datetime.timedelta(days=7)
+# An account whose phone and e-mail both stay unverified this long is deleted by the purge.
+UNVERIFIED_TTL = datetime.timedelta(hours=24)
 GUARDIAN_MIN_AGE = 14
 TOKEN_PREFIX = "pwa_"  # noqa: S105 (a prefix, not a secret)
 RECOVERY_CODES = 10
@@ -152,11 +157,25 @@ def _rate_limited() -> AccountError:
 
 # --- sign-up and binding -----------------------------------------------------------------
 
-def _taken(field: str, value: str, *, account: Account | None = None) -> bool:
+def _taken(field: str, value: str, *, account: Account | None = None,
+           verified_only: bool = True) -> bool:
+    """Whether another account holds this phone or e-mail.
+
+    Only a verified value counts by default: someone who signs up with another person's
+    number cannot lock its owner out (the squatting account is purged after a day).
+    """
     ids = set(vault.find_subject_ids(field, value))
     if account is not None:
         ids.discard(account.subject_id)
-    return bool(ids) and Account.objects.filter(subject_id__in=ids).exists()
+    holders = Account.objects.filter(subject_id__in=ids)
+    if verified_only:
+        holders = holders.filter(**{f"{field}_verified_at__isnull": False})
+    return bool(ids) and holders.exists()
+
+
+def _taken_error(channel: str) -> AccountError:
+    return AccountError("CONTACT_TAKEN", _("Another account has already verified this value."),
+                        status=409, field=channel)
 
 
 def sign_up(*, phone: str, email: str, password: str, ip: str = "",
@@ -226,7 +245,10 @@ def _deliver(channel: str, to: str, subject_line: str, text: str) -> None:
         log.warning("verification code delivery by %s failed: %s", channel, type(exc).__name__)
 
 
-def _issue_code(account: Account, channel: str, value: str, ip_key: str) -> None:
+def _issue_code(account: Account, channel: str, value: str, ip_key: str, *,
+                deliver: bool = True) -> None:
+    """Count the limits and store a code row; ``deliver=False`` keeps the code unknown to
+    everyone (a value another account holds), so the caller's answer does not change."""
     now = timezone.now()
     target = _target(channel, value)
     last = (VerificationCode.objects.filter(account=account, channel=channel,
@@ -243,35 +265,42 @@ def _issue_code(account: Account, channel: str, value: str, ip_key: str) -> None
     _hit("code_ip", ip_key)
     VerificationCode.objects.filter(account=account, channel=channel, target_digest=target,
                                     used_at=None).update(used_at=now)
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = f"{secrets.randbelow(10**6):06d}" if deliver else secrets.token_hex(16)
     row = VerificationCode.objects.create(
         account=account, channel=channel, target_digest=target,
         digest=_digest("code", target, code), created_at=now, expires_at=now + CODE_TTL)
     category = "user.contact.phone" if channel == CodeChannel.PHONE else "user.contact.email"
-    audit.record(actor=actor_of(account), action="account.code_sent", subject=account.subject,
-                 obj=row, categories=["user.credentials.verification_code", category],
+    audit.record(actor=actor_of(account),
+                 action="account.code_sent" if deliver else "account.code_withheld",
+                 subject=account.subject, obj=row,
+                 categories=["user.credentials.verification_code", category],
                  purpose="security", legal_basis="legal_obligation",
                  detail={"channel": channel})
-    subject_line, text = _message(code)
-    transaction.on_commit(lambda: _deliver(channel, value, subject_line, text))
+    if deliver:
+        subject_line, text = _message(code)
+        transaction.on_commit(lambda: _deliver(channel, value, subject_line, text))
 
 
 @transaction.atomic
 def send_code(*, account: Account, channel: str, ip: str = "", new_value: str = "") -> None:
-    """Send a code to the current value (binding) or to a new value (changing it)."""
+    """Send a code to the current value (binding) or to a new value (changing it).
+
+    A new value that another account has verified gets the same answer, and the same limits
+    are counted, but no code is sent: the endpoint cannot tell which values are registered,
+    and the other account's owner receives nothing. ``change_contact`` refuses it.
+    """
     if channel not in CodeChannel.values:
         raise AccountError("CHANNEL_INVALID", _("Codes go to 'phone' or 'email'."))
+    deliver = True
     if new_value:
         value = validators.phone(new_value) if channel == CodeChannel.PHONE else \
             validators.email(new_value)
         _check_mutable(account, channel)
-        if _taken(channel, value, account=account):
-            raise AccountError("CONTACT_TAKEN", _("This value is used by another account."),
-                               status=409, field=channel)
+        deliver = not _taken(channel, value, account=account)
     else:
         value = vault.reveal(actor=actor_of(account), subject=account.subject, field=channel,
                              purpose="security")
-    _issue_code(account, channel, value, _digest("ip", ip))
+    _issue_code(account, channel, value, _digest("ip", ip), deliver=deliver)
 
 
 def _use_code(account: Account, channel: str, value: str, code: str) -> str | None:
@@ -316,11 +345,15 @@ def verify_contact(*, account: Account, channel: str, code: str) -> None:
         value = vault.reveal(actor=actor_of(account), subject=account.subject, field=channel,
                              purpose="security")
         error = _use_code(account, channel, value, code)
+        if error is None and _taken(channel, value, account=account):
+            error = "CONTACT_TAKEN"
         if error is None:
             stamp = f"{channel}_verified_at"
             setattr(account, stamp, timezone.now())
             account.save(update_fields=[stamp])
             _record(account, "account.contact_verified", channel)
+    if error == "CONTACT_TAKEN":
+        raise _taken_error(channel)
     if error:
         raise _code_error(error)
 
@@ -337,8 +370,7 @@ def change_contact(*, account: Account, channel: str, new_value: str, code: str,
         error = _use_code(account, channel, value, code)
         if error is None:
             if _taken(channel, value, account=account):
-                raise AccountError("CONTACT_TAKEN", _("This value is used by another account."),
-                                   status=409, field=channel)
+                raise _taken_error(channel)
             actor = actor_of(account)
             _put(actor=actor, subject=account.subject, field=channel, value=value,
                  purpose="account.profile_edit")
@@ -360,7 +392,20 @@ def _lookup(identifier: str) -> Account | None:
     except AccountError:
         return None
     ids = vault.find_subject_ids(field, value)
-    return Account.objects.select_related("user", "subject").filter(subject_id__in=ids).first()
+    # an unverified holder of the same value (a sign-up not bound yet) comes after the
+    # verified one
+    return (Account.objects.select_related("user", "subject").filter(subject_id__in=ids)
+            .order_by(F(f"{field}_verified_at").asc(nulls_last=True), "created_at").first())
+
+
+def _login_key(identifier: str) -> str:
+    """The lock-out key of an identifier: one per phone number or e-mail address, however
+    it is written (E.164 phone, lower-cased e-mail; other text normalized and lower-cased)."""
+    text = " ".join(str(identifier or "").split())
+    normalize = vault_fields.normalize_email if "@" in text else vault_fields.normalize_phone
+    with contextlib.suppress(vault.InvalidValue):
+        text = normalize(text)
+    return _digest("login", text.lower())
 
 
 def _same_work_as_a_password_check(password: str) -> None:
@@ -398,7 +443,7 @@ def _second_factor_ok(account: Account, code: str) -> bool:
 
 def log_in(*, identifier: str, password: str, otp: str = "", ip: str = "") -> Account:
     """The account for these credentials, or a refusal that never says whether it exists."""
-    id_key = _digest("login", str(identifier or "").strip().lower())
+    id_key = _login_key(identifier)
     ip_key = _digest("ip", ip)
     with transaction.atomic():
         if _over("login_id", id_key) or _over("login_ip", ip_key):
@@ -473,6 +518,15 @@ def reauthenticate(*, account: Account, password: str = "", otp: str = "") -> No
 
 def remember_session(*, account: Account, session_key: str) -> None:
     AccountSession.objects.get_or_create(account=account, session_key=session_key)
+
+
+@transaction.atomic
+def replace_session(*, account: Account, old_key: str, new_key: str) -> None:
+    """Track the session under its new key after Django rotated it (password change), so
+    "log out everywhere" still ends it."""
+    AccountSession.objects.filter(account=account, session_key=old_key).delete()
+    if new_key:
+        remember_session(account=account, session_key=new_key)
 
 
 def _end_sessions(account: Account, keep: str = "") -> int:
@@ -689,7 +743,7 @@ def set_id_info(*, account: Account, service: str, id_type: str, id_number: str,
         actor = actor_of(account)
         if born is not None and validators.age_on(born, today) < GUARDIAN_MIN_AGE:
             guardian = validators.email(guardian_email) if guardian_email else ""
-            if not guardian or _taken("email", guardian):
+            if not guardian or _taken("email", guardian, verified_only=False):
                 raise AccountError(
                     "GUARDIAN_REQUIRED",
                     _("You are under 14: give the e-mail address of your parent or guardian, "
@@ -720,11 +774,15 @@ def _grant(*, actor: Actor, subject, notice_text: str, channel: str, ip, user_ag
 
 
 def _store_id(account: Account, id_type: str, number: str, channel: str, *,
-              actor: Actor) -> None:
+              actor: Actor, confirmed: GuardianRequest | None = None) -> None:
+    """Store the number; the account's other guardian requests are moot now and close."""
     _put(actor=actor, subject=account.subject, field="id_number", value=number,
          purpose="service.provision")
     account.id_type = id_type
     account.save(update_fields=["id_type"])
+    GuardianRequest.objects.filter(account=account, status=GuardianStatus.PENDING).exclude(
+        pk=confirmed.pk if confirmed else None).update(status=GuardianStatus.CANCELLED,
+                                                       decided_at=timezone.now())
     ProfileChange.objects.create(account=account, field="id_info", channel=channel)
     audit.record(actor=actor, action="account.profile_changed", subject=account.subject,
                  obj=account, categories=["user.id_info"], purpose="service.provision",
@@ -782,8 +840,12 @@ def confirm_guardian(*, token: str, id_number: str, consent_given: bool,
                            _("Tick the box to give your consent."), field="consent")
     account = request.account
     actor = Actor(ActorKind.PERSON, f"guardian:{request.token_prefix}")
+    _check_mutable(account, "id_info")
     with transaction.atomic():
         request = GuardianRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != GuardianStatus.PENDING:
+            raise AccountError("GUARDIAN_REQUEST_CLOSED", _("This request is no longer open."),
+                               status=410)
         try:
             number, _born = validators.id_number(request.id_type, id_number)
             matches = hmac.compare_digest(request.id_digest,
@@ -794,7 +856,8 @@ def confirm_guardian(*, token: str, id_number: str, consent_given: bool,
             _grant(actor=actor, subject=account.subject,
                    notice_text=_("Given by the parent or guardian: ") +
                    id_notice(request.service), channel="guardian", ip=ip, user_agent=user_agent)
-            _store_id(account, request.id_type, number, Channel.GUARDIAN, actor=actor)
+            _store_id(account, request.id_type, number, Channel.GUARDIAN, actor=actor,
+                      confirmed=request)
             request.status = GuardianStatus.CONFIRMED
             request.decided_at = timezone.now()
             request.save(update_fields=["status", "decided_at"])
@@ -984,3 +1047,39 @@ def purge_stale(*, actor: Actor) -> dict[str, int]:
                  categories=["user.credentials.verification_code"], purpose="security",
                  legal_basis="legal_obligation", detail=counts)
     return counts
+
+
+def purge_unverified(*, actor: Actor) -> int:
+    """Delete the accounts whose phone and e-mail both stayed unverified for a day: they may
+    hold another person's number or address, and nobody proved they own either."""
+    cutoff = timezone.now() - UNVERIFIED_TTL
+    stale = Account.objects.filter(phone_verified_at=None, email_verified_at=None,
+                                   created_at__lt=cutoff).values_list("pk", flat=True)
+    return sum(delete_unverified_account(actor=actor, account_id=pk) for pk in list(stale))
+
+
+@transaction.atomic
+def delete_unverified_account(*, actor: Actor, account_id: int) -> bool:
+    """Shred the vault values, mark the subject erased, and delete the account and its login.
+
+    False when the account was bound or verified in the meantime (it is kept).
+    """
+    account = (Account.objects.select_for_update().select_related("subject", "user")
+               .filter(pk=account_id, phone_verified_at=None, email_verified_at=None).first())
+    if account is None:
+        return False
+    subject, avatar = account.subject, avatar_path(account)
+    _end_sessions(account)
+    audit.record(actor=actor, action="account.unverified_deleted", subject=subject,
+                 obj=account, categories=["user.contact.phone", "user.contact.email",
+                                          "user.credentials.password", "user.account.id"],
+                 purpose="account.registration", legal_basis="contract",
+                 detail={"reason": "phone and e-mail unverified after 24 hours"})
+    vault.shred(actor=actor, subject=subject, reason="account never verified")
+    if subject.status != SubjectStatus.ERASED:  # every other status may become erased
+        change_status(actor=actor, subject=subject, status=SubjectStatus.ERASED,
+                      reason="account never verified, deleted by the purge")
+    account.user.delete()  # the account goes with its user (one-to-one, cascade)
+    if avatar is not None:
+        transaction.on_commit(lambda: avatar.unlink(missing_ok=True))
+    return True

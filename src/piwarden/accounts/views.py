@@ -310,15 +310,18 @@ def password(request):
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            old_key = request.session.session_key
             try:
                 services.change_password(
                     account=request.account, current=form.cleaned_data["current_password"],
-                    new=form.cleaned_data["new_password"],
-                    keep_session=request.session.session_key, channel=Channel.WEB)
+                    new=form.cleaned_data["new_password"], keep_session=old_key,
+                    channel=Channel.WEB)
             except AccountError as exc:
                 status = _refused(form, exc)
             else:
                 django_auth.update_session_auth_hash(request, request.account.user)
+                services.replace_session(account=request.account, old_key=old_key,
+                                         new_key=request.session.session_key)
                 stepup.mark_fresh(request)
                 messages.success(request, _("Password changed. Your other sessions have "
                                             "ended."))

@@ -7,8 +7,11 @@ from piwarden.audit.actors import Actor
 
 
 class Command(BaseCommand):
-    help = "Delete expired verification codes, old rate-limit events and closed guardian requests."
+    help = ("Delete expired verification codes, old rate-limit events, closed guardian "
+            "requests and accounts left unverified for more than 24 hours.")
 
     def handle(self, *args, **options):
-        counts = services.purge_stale(actor=Actor.system("accounts_purge"))
+        actor = Actor.system("accounts_purge")
+        counts = services.purge_stale(actor=actor)
+        counts["unverified_accounts"] = services.purge_unverified(actor=actor)
         self.stdout.write(" ".join(f"{name}={count}" for name, count in counts.items()))

@@ -6,7 +6,6 @@
 - ``banner/…``: public, for the cookie banner script; no personal data goes out.
 """
 
-import contextlib
 import uuid
 
 from django.conf import settings
@@ -63,15 +62,18 @@ def _consent_error(exc: services.ConsentError) -> ApiError:
 def decisions(request, batch: DecisionBatch):
     """Up to 1,000 questions "may purpose P process categories C of subject S now?"."""
     require_scope(request, Scope.CONSENT_DECIDE)
-    valid = []
+    subjects = []
     for item in batch.items:
-        with contextlib.suppress(InvalidSubject):  # reported below, with its index
-            valid.append(as_uuid(item.subject))
-    prefetch(valid)
+        try:
+            subjects.append(as_uuid(item.subject))
+        except InvalidSubject:
+            subjects.append(None)  # reported below, with its index
+    prefetch([subject for subject in subjects if subject is not None])
     results, problems = [], []
     for index, item in enumerate(batch.items):
         try:
-            results.append(decide(item.subject, item.purpose, item.categories))
+            results.append(decide(subjects[index] or item.subject, item.purpose,
+                                  item.categories))
         except UnknownKey as exc:
             problems.append({"index": index, "code": f"UNKNOWN_{exc.kind.upper()}",
                              "keys": exc.keys})

@@ -21,7 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import connection
+from django.dispatch import receiver
 from django.utils import timezone
 
 from piwarden.catalog.models import (
@@ -177,7 +179,9 @@ def rules() -> _Rules:
     with local caches off, whenever the latest release is another one)."""
     global _rules
     token = freshness.token(freshness.CATALOG)
-    if not settings.PIWARDEN_LOCAL_CACHES:
+    if _rules is not None and _rules.token == token and _local_caches():
+        return _rules
+    if not _local_caches():
         token = str(CatalogRelease.objects.order_by("-loaded_at", "-id").values_list(
             "id", flat=True).first()).encode()
     if _rules is None or _rules.token != token:
@@ -188,34 +192,68 @@ def rules() -> _Rules:
 def _cacheable() -> bool:
     """Views read inside a transaction may hold its uncommitted rows, which a rollback would
     leave behind in the cache with a token that no commit ever changes: never cache them."""
-    return settings.PIWARDEN_LOCAL_CACHES and not connection.in_atomic_block
+    return _local_caches() and not connection.in_atomic_block
 
 
-def _load_subject(subject_id: uuid.UUID, token: bytes) -> _SubjectView | None:
+_local: bool | None = None
+
+
+def _local_caches() -> bool:
+    """``settings.PIWARDEN_LOCAL_CACHES``, read once (it is on every decision's path)."""
+    global _local
+    if _local is None:
+        _local = settings.PIWARDEN_LOCAL_CACHES
+    return _local
+
+
+@receiver(setting_changed)
+def _forget_setting(*, setting, **kwargs):
+    global _local
+    if setting == "PIWARDEN_LOCAL_CACHES":
+        _local = None
+
+
+def _read_views(tokens: dict[uuid.UUID, bytes]) -> dict[uuid.UUID, _SubjectView]:
+    """The views of these subjects (unknown ids are left out): statuses, then consent states
+    (separate lookups: one join measured slower), then exceptions only when
+    any exception is recorded at all."""
     from piwarden.consent.models import BasisException, ConsentState
 
-    status = Subject.objects.filter(pk=subject_id).values_list("status", flat=True).first()
-    if status is None:
-        return None
-    choices = {
-        (purpose, scope): choice for purpose, scope, choice in ConsentState.objects.filter(
-            subject_id=subject_id).values_list("purpose", "scope", "choice")
-    }
-    exceptions: dict[str, list] = {}
-    for purpose, basis, expires_at in BasisException.objects.filter(
-            subject_id=subject_id, revoked_at=None).values_list(
-            "purpose", "legal_basis", "expires_at"):
-        exceptions.setdefault(purpose, []).append((basis, expires_at))
-    return _SubjectView(token, status, choices,
-                        {k: tuple(v) for k, v in exceptions.items()})
+    statuses = dict(Subject.objects.filter(pk__in=tokens).values_list("pk", "status"))
+    choices: dict[uuid.UUID, dict] = {subject_id: {} for subject_id in statuses}
+    for subject_id, purpose, scope, choice in ConsentState.objects.filter(
+            subject_id__in=statuses).values_list("subject_id", "purpose", "scope", "choice"):
+        choices[subject_id][(purpose, scope)] = choice
+    exceptions: dict[uuid.UUID, dict] = {}
+    if statuses and _any_exceptions():
+        for subject_id, purpose, basis, expires_at in BasisException.objects.filter(
+                subject_id__in=statuses, revoked_at=None).values_list(
+                "subject_id", "purpose", "legal_basis", "expires_at"):
+            per_subject = exceptions.setdefault(subject_id, {})
+            per_subject[purpose] = (*per_subject.get(purpose, ()), (basis, expires_at))
+    return {subject_id: _SubjectView(tokens[subject_id], status, choices[subject_id],
+                                     exceptions.get(subject_id, {}))
+            for subject_id, status in statuses.items()}
+
+
+_exceptions_seen: tuple[bytes, bool] | None = None
+
+
+def _any_exceptions() -> bool:
+    """Whether any §4.4 exception is on record (rare), re-checked when one is recorded."""
+    global _exceptions_seen
+    from piwarden.consent.models import BasisException
+
+    token = freshness.token(freshness.EXCEPTIONS)
+    if _exceptions_seen is None or _exceptions_seen[0] != token or not _cacheable():
+        _exceptions_seen = (token, BasisException.objects.filter(revoked_at=None).exists())
+    return _exceptions_seen[1]
 
 
 def prefetch(subject_ids: Iterable[uuid.UUID]) -> None:
-    """Load the views of the subjects not cached (or stale) in three queries, for batches."""
+    """Load the views of the subjects not cached (or stale) at once, for batches."""
     if not _cacheable():
         return
-    from piwarden.consent.models import BasisException, ConsentState
-
     stale: dict[uuid.UUID, bytes] = {}
     for subject_id in set(subject_ids):
         token = freshness.token(subject_id.int & _MASK)
@@ -224,23 +262,10 @@ def prefetch(subject_ids: Iterable[uuid.UUID]) -> None:
             stale[subject_id] = token
     if not stale:
         return
-    statuses = dict(Subject.objects.filter(pk__in=stale).values_list("pk", "status"))
-    choices: dict[uuid.UUID, dict] = {}
-    for subject_id, purpose, scope, choice in ConsentState.objects.filter(
-            subject_id__in=statuses).values_list("subject_id", "purpose", "scope", "choice"):
-        choices.setdefault(subject_id, {})[(purpose, scope)] = choice
-    exceptions: dict[uuid.UUID, dict] = {}
-    for subject_id, purpose, basis, expires_at in BasisException.objects.filter(
-            subject_id__in=statuses, revoked_at=None).values_list(
-            "subject_id", "purpose", "legal_basis", "expires_at"):
-        per_subject = exceptions.setdefault(subject_id, {})
-        per_subject[purpose] = (*per_subject.get(purpose, ()), (basis, expires_at))
-    if len(_subjects) + len(statuses) > _CACHE_LIMIT:
+    views = _read_views(stale)
+    if len(_subjects) + len(views) > _CACHE_LIMIT:
         _subjects.clear()
-    for subject_id, status in statuses.items():
-        _subjects[subject_id] = _SubjectView(stale[subject_id], status,
-                                             choices.get(subject_id, {}),
-                                             exceptions.get(subject_id, {}))
+    _subjects.update(views)
 
 
 def _subject_view(subject_id: uuid.UUID) -> _SubjectView | None:
@@ -248,7 +273,7 @@ def _subject_view(subject_id: uuid.UUID) -> _SubjectView | None:
     view = _subjects.get(subject_id)
     if view is not None and view.token == token:
         return view
-    view = _load_subject(subject_id, token)
+    view = _read_views({subject_id: token}).get(subject_id)
     if view is not None and _cacheable():
         if len(_subjects) >= _CACHE_LIMIT:
             _subjects.clear()

@@ -322,6 +322,7 @@ def record_exception(
         recorded_by=str(actor), expires_at=expires_at,
     )
     freshness.subject_changed(subject.pk)
+    freshness.changed(freshness.EXCEPTIONS)
     audit.record(actor=actor, action="consent.exception_recorded", subject=subject,
                  obj=exception, categories=["user.consent"], purpose=purpose,
                  legal_basis=legal_basis, detail={"expires_at": expires_at.isoformat()})
@@ -335,6 +336,7 @@ def revoke_exception(*, actor: Actor, exception: BasisException) -> None:
         exception.revoked_at = timezone.now()
         exception.save(update_fields=["revoked_at"])
         freshness.subject_changed(exception.subject_id)
+        freshness.changed(freshness.EXCEPTIONS)
         audit.record(actor=actor, action="consent.exception_revoked",
                      subject=exception.subject, obj=exception, **_LEDGER)
 

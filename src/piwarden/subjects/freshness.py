@@ -24,7 +24,8 @@ from django.db import transaction
 BUCKETS = 1 << 14
 CATALOG = BUCKETS  # extra slots after the subject buckets
 API_CLIENTS = BUCKETS + 1
-_SIZE = (BUCKETS + 2) * 8
+EXCEPTIONS = BUCKETS + 2  # §4.4 exceptions recorded for anyone (consent.BasisException)
+_SIZE = (BUCKETS + 3) * 8
 
 _map: mmap.mmap | None = None
 

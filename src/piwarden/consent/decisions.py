@@ -16,6 +16,7 @@ Rules, in order:
    an emergency or another non-consent, non-contract basis.
 """
 
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -338,15 +339,18 @@ def _judge(rule: PurposeRule, cats: frozenset[str], view: _SubjectView) -> Decis
     if not needs:
         return rule.allow
     choices = view.choices
-    for key in needs:
-        if choices.get(key) != "grant":
-            return _denial(choices, purpose, tuple(
-                k[1] for k in needs if choices.get(k) != "grant"))
-    return granted
+    if len(needs) == 1:  # the usual case, without building tuples
+        state = choices.get(needs[0])
+        return granted if state == "grant" else _denial(needs[0][1:], frozenset((state,)))
+    missing = tuple(key[1] for key in needs if choices.get(key) != "grant")
+    if not missing:
+        return granted
+    return _denial(missing, frozenset(choices.get((purpose, scope)) for scope in missing))
 
 
-def _denial(choices: dict, purpose: str, missing: tuple[str, ...]) -> Decision:
-    states = {choices.get((purpose, scope)) for scope in missing}
+@functools.cache
+def _denial(missing: tuple[str, ...], states: frozenset) -> Decision:
+    """The denial for these missing scopes and their states (a handful of shared answers)."""
     if "withdraw" in states:
         reason = "consent_withdrawn"
     elif "refuse" in states:

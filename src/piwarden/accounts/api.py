@@ -45,6 +45,7 @@ from piwarden.accounts.schemas import (
 )
 from piwarden.api_errors import ApiError
 from piwarden.vault import services as vault
+from piwarden.web.ratelimit import client_ip
 
 router = Router(tags=["account"], auth=ACCOUNT_AUTH)
 API = Channel.API
@@ -71,17 +72,13 @@ def _errors(view):
     return wrapper
 
 
-def _ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
 @router.post("/signup", auth=None, response={201: ProfileOut})
 @sensitive_variables("payload")
 @_errors
 def sign_up(request, payload: SignUpIn):
     """Public. Creates the account, sends a code to the phone and the e-mail, logs in."""
     account = services.sign_up(phone=payload.phone, email=payload.email,
-                               password=payload.password, ip=_ip(request), channel=API)
+                               password=payload.password, ip=client_ip(request), channel=API)
     sessions.start(request, account)
     return Status(201, services.masked_profile(account))
 
@@ -92,7 +89,7 @@ def sign_up(request, payload: SignUpIn):
 def log_in(request, payload: LoginIn):
     """Public. Phone or e-mail plus password (and the 2FA code when enabled)."""
     account = services.log_in(identifier=payload.identifier, password=payload.password,
-                              otp=payload.otp, ip=_ip(request))
+                              otp=payload.otp, ip=client_ip(request))
     sessions.start(request, account)
     return services.masked_profile(account)
 
@@ -128,7 +125,7 @@ def send_code(request, payload: SendCodeIn):
     """A code to the current phone/e-mail (binding) or, with ``new_value``, to a new one."""
     if payload.new_value:
         stepup.require_fresh(request)
-    services.send_code(account=request.auth, channel=payload.channel, ip=_ip(request),
+    services.send_code(account=request.auth, channel=payload.channel, ip=client_ip(request),
                        new_value=payload.new_value)
     return Status(202, {"ok": True})
 
@@ -246,7 +243,7 @@ def set_id_info(request, payload: IdInfoIn):
     pending = services.set_id_info(
         account=request.auth, service=payload.service, id_type=payload.id_type,
         id_number=payload.id_number, consent_given=payload.consent,
-        guardian_email=payload.guardian_email, channel=API, ip=_ip(request) or None,
+        guardian_email=payload.guardian_email, channel=API, ip=client_ip(request) or None,
         user_agent=request.headers.get("User-Agent", "")[:300])
     if pending is not None:
         return Status(202, {"stored": False, "guardian_required": True})
@@ -259,7 +256,7 @@ def set_id_info(request, payload: IdInfoIn):
 def confirm_guardian(request, payload: GuardianConfirmIn):
     """Public, the guardian's link token is the credential."""
     services.confirm_guardian(token=payload.token, id_number=payload.id_number,
-                              consent_given=payload.consent, ip=_ip(request) or None,
+                              consent_given=payload.consent, ip=client_ip(request) or None,
                               user_agent=request.headers.get("User-Agent", "")[:300])
     return {"ok": True}
 

@@ -22,6 +22,7 @@ from piwarden.accounts import conf, forms, registry, selectors, services, sessio
 from piwarden.accounts.errors import AccountError
 from piwarden.accounts.models import AccessToken, Channel
 from piwarden.vault import services as vault
+from piwarden.web.ratelimit import client_ip
 
 EDITABLE = {"user_name": N_("User name"), "name": N_("Name"), "contact_other": N_("Other contact")}
 FIELD_LABELS = {
@@ -60,10 +61,6 @@ def fresh_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def _form_page(request, form, *, title, intro="", submit=None, status=200, extra=None,
@@ -115,7 +112,7 @@ def sign_up(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                account = services.sign_up(ip=_ip(request), channel=Channel.WEB,
+                account = services.sign_up(ip=client_ip(request), channel=Channel.WEB,
                                            **form.cleaned_data)
             except AccountError as exc:
                 status = _refused(form, exc)
@@ -140,7 +137,7 @@ def log_in(request):
     if request.method == "POST":
         if form.is_valid():
             try:
-                account = services.log_in(ip=_ip(request), **form.cleaned_data)
+                account = services.log_in(ip=client_ip(request), **form.cleaned_data)
             except AccountError as exc:
                 status = _refused(form, exc)
             else:
@@ -177,7 +174,7 @@ def verify(request):
         channel = form.cleaned_data["channel"]
         try:
             if "resend" in request.POST:
-                services.send_code(account=account, channel=channel, ip=_ip(request))
+                services.send_code(account=account, channel=channel, ip=client_ip(request))
                 messages.info(request, _("A new code is on its way."))
             else:
                 services.verify_contact(account=account, channel=channel,
@@ -285,7 +282,7 @@ def change_contact(request, channel):
             try:
                 if not data["code"]:
                     services.send_code(account=request.account, channel=channel,
-                                       ip=_ip(request), new_value=data["new_value"])
+                                       ip=client_ip(request), new_value=data["new_value"])
                     sent = True
                 else:
                     services.change_contact(account=request.account, channel=channel,
@@ -391,7 +388,7 @@ def id_info(request):
                     account=request.account, service=service, id_type=data["id_type"],
                     id_number=data["id_number"], consent_given=data["consent"],
                     guardian_email=data["guardian_email"], channel=Channel.WEB,
-                    ip=_ip(request) or None,
+                    ip=client_ip(request) or None,
                     user_agent=request.headers.get("User-Agent", "")[:300])
             except AccountError as exc:
                 status = _refused(form, exc)
@@ -424,7 +421,7 @@ def guardian(request, token):
             try:
                 services.confirm_guardian(
                     token=token, id_number=form.cleaned_data["id_number"],
-                    consent_given=form.cleaned_data["consent"], ip=_ip(request) or None,
+                    consent_given=form.cleaned_data["consent"], ip=client_ip(request) or None,
                     user_agent=request.headers.get("User-Agent", "")[:300])
             except AccountError as exc:
                 status = _refused(form, exc)

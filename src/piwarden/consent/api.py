@@ -2,7 +2,8 @@
 
 - ``decisions``, ``functions`` and ``subjects/{id}/…``: the website's back-ends (API key with a
   ``consent:*`` scope) and staff.
-- ``me/…``: the signed-in person, for their own choices only (session cookie, CSRF-checked).
+- ``me/…``: the signed-in person, for their own choices only (session cookie with CSRF, or a
+  personal access token: the account API's authentication).
 - ``banner/…``: public, for the cookie banner script; no personal data goes out.
 """
 
@@ -12,9 +13,9 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
-from ninja.security import SessionAuth
 from ninja.utils import check_csrf
 
+from piwarden.accounts.auth import ACCOUNT_AUTH, AccountSessionAuth
 from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Purpose
@@ -41,16 +42,9 @@ from piwarden.web.ratelimit import allow, client_ip
 router = Router(tags=["consent"])
 
 
-class PersonSessionAuth(SessionAuth):
-    """A signed-in account holder (not staff); ``request.auth`` is their Subject."""
-
-    def authenticate(self, request, key):
-        user = request.user
-        account = getattr(user, "account", None) if user.is_authenticated else None
-        return account.subject if account is not None else None
-
-
-PERSON = [PersonSessionAuth()]
+def _me(request) -> Subject:
+    """The signed-in person (session or personal access token), as a data subject."""
+    return request.auth.subject
 
 
 def _consent_error(exc: services.ConsentError) -> ApiError:
@@ -126,10 +120,10 @@ def _result(event: ConsentEvent) -> ConsentEvent:
     return event
 
 
-@router.get("/me/purposes", response=list[PurposeStateOut], auth=PERSON)
+@router.get("/me/purposes", response=list[PurposeStateOut], auth=ACCOUNT_AUTH)
 def my_purposes(request, lang: str = "en"):
     """Every purpose that takes consent, with my current choice."""
-    return _purpose_states(request.auth, lang)
+    return _purpose_states(_me(request), lang)
 
 
 def _purpose_states(subject: Subject, lang: str) -> list[dict]:
@@ -154,10 +148,10 @@ def _purpose_states(subject: Subject, lang: str) -> list[dict]:
     return out
 
 
-@router.post("/me/purposes", response={201: ChoiceResult}, auth=PERSON)
+@router.post("/me/purposes", response={201: ChoiceResult}, auth=ACCOUNT_AUTH)
 def my_choice(request, payload: MyChoiceIn):
     """Grant, refuse or withdraw one purpose; withdrawing is as easy as granting."""
-    subject = request.auth
+    subject = _me(request)
     purpose = Purpose.objects.filter(key=payload.purpose, retired=False).first()
     if purpose is None:
         raise ApiError(404, "UNKNOWN_PURPOSE", f"There is no purpose '{payload.purpose}'.")
@@ -173,14 +167,14 @@ def my_choice(request, payload: MyChoiceIn):
     return Status(201, _result(event))
 
 
-@router.get("/me/events", response=list[EventOut], auth=PERSON)
+@router.get("/me/events", response=list[EventOut], auth=ACCOUNT_AUTH)
 def my_events(request):
-    return list(selectors.history(request.auth))
+    return list(selectors.history(_me(request)))
 
 
-@router.get("/me/functions", response=list[FunctionOut], auth=PERSON)
+@router.get("/me/functions", response=list[FunctionOut], auth=ACCOUNT_AUTH)
 def my_functions(request, lang: str = "en"):
-    return functions.status(request.auth, lang)
+    return functions.status(_me(request), lang)
 
 
 @router.get("/banner/config", auth=None)
@@ -203,7 +197,8 @@ def banner_choice(request, payload: BannerChoiceIn, response: HttpResponse):
     if (payload.policy_version, payload.inventory) != (version, selectors.inventory_hash()):
         raise ApiError(409, "STALE_BANNER", "The policy or cookie list changed; ask again.",
                        {"policy_version": version, "inventory": selectors.inventory_hash()})
-    subject = PersonSessionAuth().authenticate(request, None)
+    account = AccountSessionAuth().authenticate(request, None)
+    subject = account.subject if account else None
     if subject is not None and check_csrf(request) is not None:
         raise ApiError(403, "CSRF_FAILED", "A signed-in choice needs the CSRF token.")
     actor = Actor.person(subject) if subject else Actor.system("banner")

@@ -78,10 +78,7 @@ def applicable_scopes(purpose: str) -> tuple[str, ...]:
     rule = decisions.rules().purposes.get(purpose)
     if rule is None:
         raise ConsentError("UNKNOWN_PURPOSE", f"There is no purpose '{purpose}'.")
-    scopes = rule.scopes
-    if rule.sensitive and rule.sensitive_needs_separate and Scope.SENSITIVE not in scopes:
-        scopes = (*scopes, Scope.SENSITIVE.value)
-    return scopes
+    return tuple(scope for _, scope in (rule.needs_sensitive if rule.sensitive else rule.needs))
 
 
 def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,

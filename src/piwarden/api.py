@@ -10,13 +10,21 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from piwarden.accounts.api import router as accounts_router
 from piwarden.api_errors import ApiError
+from piwarden.campaigns.api import router as campaigns_router
 from piwarden.catalog.api import router as catalog_router
+from piwarden.collection.api import router as collection_router
 from piwarden.consent.api import router as consent_router
+from piwarden.consent.notices import NoticeVersionError
+from piwarden.leads.api import router as leads_router
+from piwarden.partners.api import router as partners_router
+from piwarden.payments.api import router as payments_router
+from piwarden.rights.api import router as rights_router
+from piwarden.subjectdata.api import router as subjectdata_router
 
 api = NinjaAPI(
     title="piwarden API",
     version="1",
-    description="Privacy operations: data catalog, audit trail and (soon) consent and rights.",
+    description="Privacy operations: data catalog, audit trail and consent, collection and rights.",
     urls_namespace="api",
 )
 
@@ -31,6 +39,11 @@ def _error(request, status: int, code: str, message: str, detail=None):
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
     return _error(request, exc.status, exc.code, exc.message, exc.detail)
+
+
+@api.exception_handler(NoticeVersionError)
+def _notice_version_error(request, exc: NoticeVersionError):
+    return _error(request, exc.status, exc.code, exc.message, {"current_version": exc.current})
 
 
 @api.exception_handler(ValidationError)
@@ -56,3 +69,10 @@ def _http_error(request, exc: HttpError):
 api.add_router("/catalog/", catalog_router)
 api.add_router("/account/", accounts_router)
 api.add_router("/consent/", consent_router)
+api.add_router("/collection/", collection_router)
+api.add_router("/leads/", leads_router)
+api.add_router("/campaigns/", campaigns_router)
+api.add_router("/partners/", partners_router)
+api.add_router("/payments/", payments_router)
+api.add_router("/rights/", rights_router)
+api.add_router("/subject-data/", subjectdata_router)

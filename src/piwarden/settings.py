@@ -62,6 +62,13 @@ INSTALLED_APPS = [
     "piwarden.vault",
     "piwarden.consent",
     "piwarden.accounts",
+    "piwarden.collection",
+    "piwarden.leads",
+    "piwarden.campaigns",
+    "piwarden.partners",
+    "piwarden.payments",
+    "piwarden.subjectdata",
+    "piwarden.rights",
 ]
 
 MIDDLEWARE = [

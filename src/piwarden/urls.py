@@ -13,7 +13,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("account/", include("piwarden.accounts.urls")),
+    path("privacy/requests/", include("piwarden.rights.urls")),
+    path("privacy/data/", include("piwarden.subjectdata.urls")),
     path("privacy/", include("piwarden.consent.urls")),
+    path("contact/", include("piwarden.leads.urls")),
+    path("campaigns/", include("piwarden.campaigns.urls")),
+    path("partners/", include("piwarden.partners.urls")),
+    path("payments/", include("piwarden.payments.urls")),
+    path("collection/", include("piwarden.collection.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 

@@ -11,6 +11,12 @@ class Scope(models.TextChoices):
     CONSENT_DECIDE = "consent:decide", "Ask for purpose decisions"
     CONSENT_READ = "consent:read", "Read people's consent records"
     CONSENT_WRITE = "consent:write", "Record consent choices people made on the website"
+    COLLECTION_WRITE = "collection:write", "Send device, log and location events"
+    LEADS_WRITE = "leads:write", "Submit leads left on the website"
+    PARTNERS_IMPORT = "partners:import", "Submit PI received from a partner, with its authorization"
+    PAYMENTS_WRITE = "payments:write", "Record payment and invoice data"
+    RIGHTS_READ = "rights:read", "Read rights requests"
+    RIGHTS_WRITE = "rights:write", "Submit and handle rights requests"
 
 
 SCOPE_PERMISSIONS = {
@@ -19,6 +25,12 @@ SCOPE_PERMISSIONS = {
     Scope.CONSENT_DECIDE: "consent.view_consentstate",
     Scope.CONSENT_READ: "consent.view_consentevent",
     Scope.CONSENT_WRITE: "consent.add_consentevent",
+    Scope.COLLECTION_WRITE: "collection.add_event",
+    Scope.LEADS_WRITE: "leads.add_lead",
+    Scope.PARTNERS_IMPORT: "partners.add_partnerrecord",
+    Scope.PAYMENTS_WRITE: "payments.add_paymentprofile",
+    Scope.RIGHTS_READ: "rights.view_rightsrequest",
+    Scope.RIGHTS_WRITE: "rights.change_rightsrequest",
 }
 
 

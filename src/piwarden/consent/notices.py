@@ -76,3 +76,28 @@ BANNER_CATEGORIES = {
                     "zh-hans": "广告：广告合作伙伴的Cookie和本地存储，"
                                "用于根据您的浏览活动展示广告。"},
 }
+
+
+class NoticeVersionError(Exception):
+    """A PI submission without the current notice version (requirement P-2)."""
+
+    def __init__(self, status: int, code: str, message: str, current: str):
+        super().__init__(message)
+        self.status, self.code, self.message, self.current = status, code, message, current
+
+
+def check_version(shown: str | None) -> str:
+    """Return the current policy version if ``shown`` is it; otherwise raise 422 (missing) or
+    409 ``NOTICE_OUTDATED`` (the person saw an older notice and must see the new one)."""
+    from piwarden.consent.services import policy_version
+
+    current = policy_version()
+    if not shown:
+        raise NoticeVersionError(422, "NOTICE_VERSION_REQUIRED",
+                                 "notice_version is required: the version of the notice shown.",
+                                 current)
+    if shown != current:
+        raise NoticeVersionError(409, "NOTICE_OUTDATED",
+                                 f"The notice shown ({shown}) is outdated; show version {current}.",
+                                 current)
+    return current

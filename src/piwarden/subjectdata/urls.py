@@ -1,0 +1,2 @@
+app_name = "subjectdata"
+urlpatterns = []

@@ -18,6 +18,8 @@ An app registers in its ``AppConfig.ready()``::
   and report what it kept under a legal duty instead. It runs inside a transaction and must be
   idempotent: a second run finds nothing more to do.
 
+Retention of stored kinds registers with ``register_retention(Retention(...))``.
+
 Cancellation pre-checks (balances, unfinished orders, open requests, legal holds) register with
 ``register_precheck(name, fn)``; ``fn(subject) -> list[Reminder]``.
 """
@@ -90,3 +92,28 @@ def register_precheck(name: str, check: Callable[..., list[Reminder]]) -> None:
 
 def prechecks(subject) -> list[Reminder]:
     return [reminder for name in sorted(_prechecks) for reminder in _prechecks[name](subject)]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """One stored kind whose rows expire after the retention period of a catalog activity.
+
+    ``due(before) -> int`` counts the rows older than ``before``; ``expire(*, actor, before,
+    limit) -> int`` deletes or anonymizes at most ``limit`` of them (audited) and returns how many.
+    """
+
+    name: str
+    activity: str
+    due: Callable[..., int]
+    expire: Callable[..., int]
+
+
+_retentions: dict[str, Retention] = {}
+
+
+def register_retention(retention: Retention) -> None:
+    _retentions[retention.name] = retention
+
+
+def retentions() -> list[Retention]:
+    return [_retentions[name] for name in sorted(_retentions)]

@@ -119,6 +119,11 @@ def _database() -> dict:
         }
         # A file, not :memory:, so tests can share the database with other processes.
         config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test-piwarden.sqlite3"))}
+    elif config["ENGINE"] == "django.db.backends.postgresql":
+        # Django's own cursors bind on the client and never prepare; this lets the few hot
+        # statements that use a server-binding cursor (the audit append) be prepared once
+        # per connection. Behind a transaction-pooling PgBouncer, set it to none.
+        config.setdefault("OPTIONS", {})["prepare_threshold"] = 1
     return config
 
 

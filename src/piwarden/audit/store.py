@@ -6,6 +6,8 @@ shortest time), prepared once per connection so the server does not re-plan it; 
 where round trips are free, three statements under the ``BEGIN IMMEDIATE`` write lock.
 """
 
+import psycopg
+
 from piwarden.audit.chain import CONTENT_FIELDS, link_hash
 from piwarden.audit.models import AuditEvent
 
@@ -44,11 +46,10 @@ def append(connection, event: AuditEvent, digest: str) -> None:
     params = [field.get_db_prep_save(getattr(event, field.attname), connection)
               for field in _FIELDS]
     if connection.vendor == "postgresql":
-        # Django's cursors bind on the client, which rules out preparing: use psycopg's own,
-        # on the same connection and so in the caller's transaction.
-        with connection.wrap_database_errors:
-            row = connection.connection.execute(_POSTGRES_APPEND, [*params, digest],
-                                                prepare=True).fetchone()
+        # Django's cursors bind on the client, which rules out preparing: use a server-binding
+        # psycopg cursor on the same connection, and so in the caller's transaction.
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            row = cursor.execute(_POSTGRES_APPEND, [*params, digest], prepare=True).fetchone()
         if row is None:
             raise MissingHeadError
         event.id, event.seq, event.prev_hash, event.hash = row

@@ -41,7 +41,7 @@ class AuditEvent(models.Model):
     occurred_at = models.DateTimeField()
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_id = models.CharField(max_length=128)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)
     subject = models.ForeignKey(
         "subjects.Subject",
         on_delete=models.PROTECT,
@@ -57,14 +57,19 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SUCCESS)
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, unique=True)
-    hash = models.CharField(max_length=64, unique=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["occurred_at"])]
+        # Constraints and indexes declared here rather than on the fields, so PostgreSQL gets
+        # no extra pattern-matching ("_like") index per column: each index slows every append.
+        # ``hash`` needs none of its own: each one is the next record's unique ``prev_hash``.
+        constraints = [models.UniqueConstraint(fields=["prev_hash"], name="audit_prev_hash_unique")]
+        indexes = [models.Index(fields=["occurred_at"]),
+                   models.Index(fields=["action"], name="audit_action_idx")]
 
     def __str__(self):
         return f"#{self.seq} {self.action} by {self.actor_kind}:{self.actor_id}"

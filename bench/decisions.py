@@ -9,8 +9,11 @@ bulk-inserted: the setup is not what is measured). Then measures:
   of 100 random subjects from 8 concurrent client processes, against gunicorn (one worker per
   core), in the steady state: after an unmeasured warm-up (``--warmup``, 60 s) in which the
   workers' caches come to hold the subjects;
-- ``consent_writes_per_s``: grants and withdrawals over HTTP from 8 client processes (each one
-  an event, a state row and an audit record in one durable transaction);
+- ``consent_writes_per_s``: grants and withdrawals over HTTP from 8 client processes, as a
+  site's back-end forwards them: batches of 50 choices per request (POST /api/v1/consent/events,
+  one durable transaction each; every choice its own event, state row and audit record);
+- ``consent_single_writes_per_s``: the same, one choice per request (POST
+  /api/v1/consent/subjects/{id}/events);
 - ``banner_gzip_bytes``: the banner script's size gzipped (target < 10 KB).
 Prints one JSON object per figure.
 """
@@ -32,6 +35,7 @@ from _common import REPO, VENV, ensure_project_python, scratch_database
 PG_BENCH_DB = "piwarden_bench_decisions"
 CLIENTS = 8
 BATCH = 100
+WRITE_BATCH = 50
 PURPOSES = ("marketing.email", "survey")
 WORKERS = os.cpu_count() or 1  # CPU-bound requests: one process per core
 
@@ -107,11 +111,17 @@ def _bodies(kind: str, ids: list[str], rng: random.Random) -> list[tuple[str, by
             body = {"items": [{"subject": rng.choice(ids), "purpose": rng.choice(PURPOSES)}
                               for _ in range(BATCH)]}
             requests.append(("/api/v1/consent/decisions", json.dumps(body).encode()))
-        else:
+        elif kind == "writes":
             body = {"purpose": "survey", "choice": rng.choice(("grant", "withdraw")),
                     "notice_text": "bench notice"}
             requests.append((f"/api/v1/consent/subjects/{rng.choice(ids)}/events",
                              json.dumps(body).encode()))
+        else:
+            body = {"items": [{"subject": subject, "purpose": "survey",
+                               "choice": rng.choice(("grant", "withdraw")),
+                               "notice_text": "bench notice"}
+                              for subject in rng.sample(ids, WRITE_BATCH)]}
+            requests.append(("/api/v1/consent/events", json.dumps(body).encode()))
     return requests
 
 
@@ -143,7 +153,8 @@ def _client(kind, port, key, ids, seconds, warmup, barrier, results) -> None:
     latencies, deadline = [], time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         latencies.append(send())
-    results.put((len(latencies) * (BATCH if kind == "decisions" else 1), latencies))
+    per_request = {"decisions": BATCH, "batch_writes": WRITE_BATCH}.get(kind, 1)
+    results.put((len(latencies) * per_request, latencies))
 
 
 def _load(kind, port, key, ids, seconds, warmup) -> tuple[float, list[float]]:
@@ -205,11 +216,13 @@ def main() -> None:
             print(json.dumps({"metric": "http_batch_p99_ms", "value": round(p99, 2), "unit": "ms",
                               "p50_ms": round(p50, 2), "batch": BATCH, "batches": len(latencies),
                               **http_common}), flush=True)
-            rate, latencies = _load("writes", port, key, ids, args.seconds, min(args.warmup, 3))
-            print(json.dumps({"metric": "consent_writes_per_s", "value": round(rate),
-                              "unit": "1/s", "p99_ms": round(
-                                  latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-                              **{**http_common, "warmup": min(args.warmup, 3)}}), flush=True)
+            for kind, metric, batch in (("batch_writes", "consent_writes_per_s", WRITE_BATCH),
+                                        ("writes", "consent_single_writes_per_s", 1)):
+                rate, latencies = _load(kind, port, key, ids, args.seconds, min(args.warmup, 3))
+                print(json.dumps({"metric": metric, "value": round(rate), "unit": "1/s",
+                                  "batch": batch, "p99_ms": round(
+                                      latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+                                  **{**http_common, "warmup": min(args.warmup, 3)}}), flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)

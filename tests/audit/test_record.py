@@ -92,3 +92,27 @@ def test_actor_must_be_an_actor():
     """A bare string is not an actor: every caller says who acts, explicitly."""
     with pytest.raises(services.AuditError, match="Actor"):
         services.record(actor="someone", action="test.ok")
+
+
+def test_record_many_chains_each_record_in_order(system_actor):
+    """Batch writers append several records at once (one round trip on PostgreSQL); each is
+    chained to the one before and stored exactly as hashed."""
+    start = ChainHead.objects.get(pk=1)
+    events = services.record_many([
+        {"actor": system_actor, "action": "test.batch", "detail": {"n": n}} for n in range(5)])
+    assert [event.seq for event in events] == list(range(start.seq + 1, start.seq + 6))
+    previous = start.hash
+    for event in events:
+        stored = AuditEvent.objects.get(pk=event.pk)
+        assert stored.prev_hash == previous and compute_hash(stored) == stored.hash == event.hash
+        previous = event.hash
+    assert ChainHead.objects.get(pk=1).hash == events[-1].hash
+    assert services.verify().ok
+
+
+def test_record_many_writes_nothing_when_one_entry_is_refused(system_actor):
+    before = AuditEvent.objects.count()
+    with pytest.raises(services.AuditError):
+        services.record_many([{"actor": system_actor, "action": "test.fine"},
+                              {"actor": system_actor, "action": "not dotted"}])
+    assert AuditEvent.objects.count() == before

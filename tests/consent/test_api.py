@@ -152,3 +152,44 @@ def test_banner_config_is_public_and_lists_the_inventory(client):
     assert categories["necessary"]["required"] and categories["advertising"]["separate"]
     assert "adp_uid" in {i["name"] for i in categories["advertising"]["items"]}
     assert config["lang"] == "zh-hans"
+
+
+def test_site_records_a_batch_of_choices_each_on_its_own(api, person, make_subject):
+    from piwarden.audit.models import AuditEvent
+    from piwarden.consent.decisions import decide
+
+    other = make_subject()
+    services.grant(actor=Actor.person(other), subject=other, purpose="survey",
+                   notice_text=NOTICE, channel="web")
+    audits_before = AuditEvent.objects.filter(action__startswith="consent.").count()
+    response = api("consent:write").post(f"{BASE}/events", {"items": [
+        {"subject": str(person.pk), "purpose": "marketing.email", "choice": "grant",
+         "notice_text": NOTICE, "ip": "203.0.113.77"},
+        {"subject": str(other.pk), "purpose": "survey", "choice": "withdraw",
+         "notice_text": NOTICE},
+        {"subject": str(person.pk), "purpose": "security", "choice": "grant",
+         "notice_text": NOTICE},
+        {"subject": str(uuid.uuid4()), "purpose": "survey", "choice": "grant",
+         "notice_text": NOTICE},
+        {"subject": str(person.pk), "purpose": "marketing.email", "choice": "withdraw",
+         "notice_text": NOTICE},
+    ]}, content_type="application/json")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["recorded"], body["refused"]) == (2, 3)
+    assert [(r["status"], r["code"]) for r in body["results"]] == [
+        ("recorded", None), ("recorded", None), ("refused", "SCOPE_NOT_APPLICABLE"),
+        ("refused", "UNKNOWN_SUBJECT"), ("refused", "DUPLICATE_IN_BATCH")]
+    assert body["results"][1]["erasure_due"]  # the withdrawal scheduled an Art. 47 erasure
+    assert decide(person.pk, "marketing.email").allowed
+    assert not decide(other.pk, "survey").allowed
+    assert ConsentEvent.objects.get(pk=body["results"][0]["event"]).ip_prefix == "203.0.113.0/24"
+    assert AuditEvent.objects.filter(action__startswith="consent.").count() == audits_before + 2
+
+
+def test_batch_choices_need_the_write_scope(api, person):
+    body = {"items": [{"subject": str(person.pk), "purpose": "survey", "choice": "grant",
+                       "notice_text": NOTICE}]}
+    response = api("consent:read").post(f"{BASE}/events", body, content_type="application/json")
+    assert response.status_code == 403
+    assert not ConsentEvent.objects.filter(subject=person).exists()

@@ -41,10 +41,37 @@ class MissingHeadError(Exception):
     pass
 
 
+def append_many(connection, events: list[AuditEvent], digests: list[str]) -> None:
+    """``append`` for several events in order; on PostgreSQL in one round trip (pipeline)."""
+    if connection.vendor != "postgresql" or len(events) == 1:
+        for event, digest in zip(events, digests, strict=True):
+            append(connection, event, digest)
+        return
+    batch = [[*_params(connection, event), digest] for event, digest in zip(events, digests,
+                                                                            strict=True)]
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.executemany(_POSTGRES_APPEND, batch, returning=True)
+        for event in events:
+            row = cursor.fetchone()
+            if row is None:
+                raise MissingHeadError
+            event.id, event.seq, event.prev_hash, event.hash = row
+            _saved(connection, event)
+            cursor.nextset()
+
+
+def _params(connection, event: AuditEvent) -> list:
+    return [field.get_db_prep_save(getattr(event, field.attname), connection) for field in _FIELDS]
+
+
+def _saved(connection, event: AuditEvent) -> None:
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
 def append(connection, event: AuditEvent, digest: str) -> None:
     """Write ``event`` (content fields set) as the next link; fills id, seq and the hashes."""
-    params = [field.get_db_prep_save(getattr(event, field.attname), connection)
-              for field in _FIELDS]
+    params = _params(connection, event)
     if connection.vendor == "postgresql":
         # Django's cursors bind on the client, which rules out preparing: use a server-binding
         # psycopg cursor on the same connection, and so in the caller's transaction.
@@ -65,5 +92,4 @@ def append(connection, event: AuditEvent, digest: str) -> None:
             event.id = cursor.lastrowid
             cursor.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1",
                            [event.seq, event.hash])
-    event._state.adding = False
-    event._state.db = connection.alias
+    _saved(connection, event)

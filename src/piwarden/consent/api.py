@@ -27,6 +27,8 @@ from piwarden.consent.models import Channel, ConsentEvent, Visitor
 from piwarden.consent.schemas import (
     BannerChoiceIn,
     BannerChoiceOut,
+    ChoiceBatch,
+    ChoiceBatchOut,
     ChoiceIn,
     ChoiceResult,
     DecisionBatch,
@@ -112,6 +114,36 @@ def subject_record(request, subject_id: uuid.UUID, payload: ChoiceIn):
     except services.ConsentError as exc:
         raise _consent_error(exc) from None
     return Status(201, _result(event))
+
+
+@router.post("/events", response=ChoiceBatchOut, auth=STAFF_OR_CLIENT)
+def record_batch(request, batch: ChoiceBatch):
+    """Up to 100 choices people made on the website, recorded in one transaction; each item
+    is recorded or refused on its own (``results`` in the order of ``items``)."""
+    actor = require_scope(request, Scope.CONSENT_WRITE)
+    subjects = Subject.objects.in_bulk({item.subject for item in batch.items})
+    items, unknown = [], {}
+    for index, item in enumerate(batch.items):
+        if item.subject not in subjects:
+            unknown[index] = services.ConsentError("UNKNOWN_SUBJECT", "No such data subject.")
+            continue
+        items.append({"subject": subjects[item.subject], "purpose": item.purpose,
+                      "choice": item.choice, "scope": item.scope,
+                      "notice_text": item.notice_text, "channel": Channel.API, "ip": item.ip,
+                      "user_agent": item.user_agent})
+    recorded = iter(services.record_many(actor=actor, items=items))
+    results = [unknown[index] if index in unknown else next(recorded)
+               for index in range(len(batch.items))]
+    out = []
+    for index, result in enumerate(results):
+        if isinstance(result, services.ConsentError):
+            out.append({"index": index, "status": "refused", "code": result.code,
+                        "message": str(result)})
+        else:
+            out.append({"index": index, "status": "recorded", "event": result.pk,
+                        "erasure_due": result.erasure and result.erasure.due_at})
+    refused = sum(1 for item in out if item["status"] == "refused")
+    return {"recorded": len(out) - refused, "refused": refused, "results": out}
 
 
 def _result(event: ConsentEvent) -> ConsentEvent:

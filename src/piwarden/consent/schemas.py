@@ -44,6 +44,29 @@ class ChoiceIn(Schema):
     user_agent: str = Field(default="", max_length=1000)
 
 
+class ChoiceBatchItem(ChoiceIn):
+    subject: uuid.UUID
+
+
+class ChoiceBatch(Schema):
+    items: list[ChoiceBatchItem] = Field(min_length=1, max_length=100)
+
+
+class ChoiceBatchResult(Schema):
+    index: int
+    status: Literal["recorded", "refused"]
+    event: int | None = None
+    erasure_due: datetime | None = None
+    code: str | None = None
+    message: str | None = None
+
+
+class ChoiceBatchOut(Schema):
+    recorded: int
+    refused: int
+    results: list[ChoiceBatchResult]
+
+
 class MyChoiceIn(Schema):
     """A choice made in the privacy center; the server supplies the notice it showed."""
 

@@ -119,49 +119,134 @@ def record(
     The checks and the notice (stored once per distinct text, never changed) come before the
     transaction, so that it holds the write lock only for the ledger rows and the audit record.
     """
+    event = _prepare(actor=actor, subject=subject, purpose=purpose, choice=choice, scope=scope,
+                     notice_text=notice_text, channel=channel, ip=ip, user_agent=user_agent,
+                     bundled=bundled, evidence=evidence, carried_from=carried_from)
+    with transaction.atomic():
+        _write(actor=actor, events=[event])
+    return event
+
+
+def record_many(*, actor: Actor, items: list[dict]) -> list[ConsentEvent | ConsentError]:
+    """Record a batch of choices (``record``'s keyword arguments per item, other people's
+    included) in one transaction: what a site's back-end sends when it forwards its visitors'
+    choices. Returns, per item, its event or the error that refused it; refused items do not
+    stop the others. One subject, purpose and scope may appear once per batch."""
+    results: list[ConsentEvent | ConsentError] = []
+    seen: set[tuple] = set()
+    shown: dict[str, Notice] = {}
+    for item in items:
+        try:
+            event = _prepare(actor=actor, notices=shown, **item)
+            key = (event.subject_id, event.purpose, event.scope)
+            if key in seen:
+                raise ConsentError("DUPLICATE_IN_BATCH",
+                                   "The same subject, purpose and scope appear twice.")
+            seen.add(key)
+            results.append(event)
+        except ConsentError as exc:
+            results.append(exc)
+    events = [result for result in results if isinstance(result, ConsentEvent)]
+    if events:
+        with transaction.atomic():
+            _write(actor=actor, events=events)
+    return results
+
+
+def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
+             scope: str = Scope.GENERAL, notice_text: str, channel: Channel,
+             ip: str | None = None, user_agent: str = "", bundled: bool = False, evidence=None,
+             carried_from: ConsentEvent | None = None,
+             notices: dict[str, Notice] | None = None) -> ConsentEvent:
+    """Check one choice and build its (unsaved) event; ``notices`` caches the notice rows of
+    a batch by text."""
     choice, scope = Choice(choice), _scope(scope)
     check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
                  notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence)
     event = ConsentEvent(
         subject=subject, purpose=purpose, scope=scope, choice=choice, bundled=bundled,
-        policy_version=policy_version(), notice=_notice(notice_text), channel=Channel(channel),
-        ip_prefix=truncate_ip(ip), user_agent=user_agent[:300], actor_kind=actor.kind,
-        actor_id=actor.id, request_id=request_id_var.get() or "", carried_from=carried_from,
+        policy_version=policy_version(), notice=_cached_notice(notice_text, notices),
+        channel=Channel(channel), ip_prefix=truncate_ip(ip), user_agent=user_agent[:300],
+        actor_kind=actor.kind, actor_id=actor.id, request_id=request_id_var.get() or "",
+        carried_from=carried_from,
     )
     if evidence:
         event.evidence.save(evidence.name, evidence, save=False)
-    return _append(actor=actor, subject=subject, event=event)
+    return event
 
 
-@transaction.atomic
-def _append(*, actor: Actor, subject: Subject, event: ConsentEvent) -> ConsentEvent:
-    """Write the event, its derived state, the erasure bookkeeping and the audit record."""
-    purpose, scope, choice = event.purpose, event.scope, event.choice
-    previous = ConsentState.objects.filter(subject=subject, purpose=purpose, scope=scope
-                                           ).values_list("choice", flat=True).first()
-    event.save()
+def _cached_notice(text: str, notices: dict[str, Notice] | None) -> Notice:
+    if notices is None:
+        return _notice(text)
+    if text not in notices:
+        notices[text] = _notice(text)
+    return notices[text]
+
+
+def _previous_choices(events: list[ConsentEvent]) -> dict[tuple, str]:
+    """The current choice per (subject, purpose, scope) of the events, in one query."""
+    wanted = {(event.subject_id, event.purpose, event.scope) for event in events}
+    states = ConsentState.objects.filter(
+        subject_id__in={key[0] for key in wanted}, purpose__in={key[1] for key in wanted},
+    ).values_list("subject_id", "purpose", "scope", "choice")
+    return {(subject_id, purpose, scope): choice for subject_id, purpose, scope, choice in states
+            if (subject_id, purpose, scope) in wanted}
+
+
+def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
+    """Write the events, their derived states, the erasure bookkeeping and the audit records
+    (inside the caller's transaction). Rows are written in one order (by subject), so two
+    batches that share people lock them in the same order and never deadlock."""
+    events = sorted(events, key=lambda event: (str(event.subject_id), event.purpose,
+                                               event.scope))
+    previous = _previous_choices(events)
+    if len(events) == 1:
+        events[0].save()
+    else:
+        ConsentEvent.objects.bulk_create(events)
     ConsentState.objects.bulk_create(  # one upsert statement
-        [ConsentState(subject=subject, purpose=purpose, scope=scope, choice=choice,
-                      policy_version=event.policy_version, changed_at=event.occurred_at,
-                      event=event)],
+        [ConsentState(subject_id=event.subject_id, purpose=event.purpose, scope=event.scope,
+                      choice=event.choice, policy_version=event.policy_version,
+                      changed_at=event.occurred_at, event=event) for event in events],
         update_conflicts=True, unique_fields=["subject", "purpose", "scope"],
         update_fields=["choice", "policy_version", "changed_at", "event"],
     )
-    freshness.subject_changed(subject.pk)
-    detail = {"purpose": purpose, "scope": scope, "channel": event.channel,
-              "policy_version": event.policy_version, "bundled": event.bundled}
-    event.erasure = None  # set when this withdrawal schedules an erasure, to tell the person
-    if choice == Choice.WITHDRAW or (choice == Choice.REFUSE and previous == Choice.GRANT):
-        event.erasure = _schedule_erasure(subject, purpose, event)
+    ending = [event for event in events if _ends_consent(
+        event, previous.get((event.subject_id, event.purpose, event.scope)))]
+    erasures = _schedule_erasures(ending)
+    if erasures:
+        due = max(erasure.due_at for erasure in erasures.values())
+        transaction.on_commit(lambda: _enqueue_erasure(due))  # one task runs them all
+    regranted, entries = [], []
+    for event in events:
+        subject, purpose, choice = event.subject, event.purpose, event.choice
+        before = previous.get((event.subject_id, purpose, event.scope))
+        freshness.subject_changed(subject.pk)
+        detail = {"purpose": purpose, "scope": event.scope, "channel": event.channel,
+                  "policy_version": event.policy_version, "bundled": event.bundled}
+        # Set when this withdrawal schedules an erasure, to tell the person.
+        event.erasure = erasures.get((event.subject_id, purpose))
         if event.erasure:
             detail["erasure_due"] = event.erasure.due_at.date().isoformat()
-    elif choice == Choice.GRANT and previous in (Choice.WITHDRAW, Choice.REFUSE):
-        ScheduledErasure.objects.filter(
-            subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
-        ).update(status=ErasureStatus.CANCELLED, done_at=timezone.now())
-    audit.record(actor=actor, action=_ACTIONS[choice], subject=subject, obj=event,
-                 detail=detail, **_LEDGER)
-    return event
+        elif choice == Choice.GRANT and before in (Choice.WITHDRAW, Choice.REFUSE):
+            regranted.append((subject.pk, purpose))
+        entries.append({"actor": actor, "action": _ACTIONS[choice], "subject": subject,
+                        "obj": event, "detail": detail, **_LEDGER})
+    if regranted:
+        _cancel_erasures(regranted)
+    audit.record_many(entries)
+
+
+def _cancel_erasures(keys: list[tuple]) -> None:
+    """A new grant makes the pending erasures of that subject and purpose moot."""
+    wanted = set(keys)
+    pending = ScheduledErasure.objects.filter(
+        subject_id__in={key[0] for key in wanted}, purpose__in={key[1] for key in wanted},
+        status=ErasureStatus.PENDING).values_list("pk", "subject_id", "purpose")
+    ids = [pk for pk, subject_id, purpose in pending if (subject_id, purpose) in wanted]
+    if ids:
+        ScheduledErasure.objects.filter(pk__in=ids).update(status=ErasureStatus.CANCELLED,
+                                                            done_at=timezone.now())
 
 
 def _scope(scope: str) -> str:
@@ -183,34 +268,57 @@ def withdraw(**kwargs) -> ConsentEvent:
     return record(choice=Choice.WITHDRAW, **kwargs)
 
 
-def _schedule_erasure(subject: Subject, purpose: str, event: ConsentEvent):
-    """Schedule erasure of the categories that only this purpose's consent covered.
+def _ends_consent(event: ConsentEvent, before: str | None) -> bool:
+    return event.choice == Choice.WITHDRAW or (event.choice == Choice.REFUSE and
+                                               before == Choice.GRANT)
+
+
+def _schedule_erasures(events: list[ConsentEvent]) -> dict[tuple, ScheduledErasure]:
+    """Schedule erasure of the categories that only the withdrawn purposes' consent covered,
+    per (subject, purpose).
 
     The categories that another purpose concerning this kind of person lets us keep stay; the
-    rest of what the withdrawn purpose declares is due for erasure.
+    rest of what the withdrawn purpose declares is due for erasure. Decisions are read after
+    the new states are written, in one query for all the subjects.
     """
-    if not settings.PIWARDEN_ERASE_ON_WITHDRAWAL:
-        return None
+    if not events or not settings.PIWARDEN_ERASE_ON_WITHDRAWAL:
+        return {}
     catalog_rules = decisions.rules()
-    now_decided = decisions.decide_all(subject.pk)
-    still_covered: set[str] = set()
-    for other in catalog_rules.purposes.values():
-        if other.key != purpose and subject.kind in other.subject_kinds and \
-                _keeps_data(subject, other, now_decided[other.key]):
-            still_covered |= other.declared
-    rule = catalog_rules.purposes[purpose]
-    # Withdrawing the separate consent for sensitive PI leaves the purpose's other data alone.
-    held = rule.sensitive if event.scope == Scope.SENSITIVE else rule.declared
-    orphaned = sorted(held - still_covered)
-    if not orphaned:
-        return None
-    due = event.occurred_at + timedelta(days=settings.PIWARDEN_WITHDRAWAL_ERASURE_DAYS)
-    erasure, _ = ScheduledErasure.objects.update_or_create(
-        subject=subject, purpose=purpose, status=ErasureStatus.PENDING,
-        defaults={"categories": orphaned, "withdrawal": event, "due_at": due},
-    )
-    transaction.on_commit(lambda: _enqueue_erasure(due))
-    return erasure
+    decided = decisions.decide_all_many({event.subject_id for event in events})
+    pending = {(erasure.subject_id, erasure.purpose): erasure
+               for erasure in ScheduledErasure.objects.filter(
+                   subject_id__in=decided, status=ErasureStatus.PENDING,
+                   purpose__in={event.purpose for event in events})}
+    scheduled, new = {}, []
+    for event in events:
+        subject, purpose = event.subject, event.purpose
+        still_covered: set[str] = set()
+        for other in catalog_rules.purposes.values():
+            if other.key != purpose and subject.kind in other.subject_kinds and \
+                    _keeps_data(subject, other, decided[subject.pk][other.key]):
+                still_covered |= other.declared
+        rule = catalog_rules.purposes[purpose]
+        # Withdrawing the separate consent for sensitive PI leaves the purpose's other data.
+        held = rule.sensitive if event.scope == Scope.SENSITIVE else rule.declared
+        orphaned = held - still_covered
+        if not orphaned:
+            continue
+        due = event.occurred_at + timedelta(days=settings.PIWARDEN_WITHDRAWAL_ERASURE_DAYS)
+        erasure = scheduled.get((subject.pk, purpose)) or pending.get((subject.pk, purpose))
+        if erasure is not None and (subject.pk, purpose) in scheduled:
+            orphaned |= set(erasure.categories)  # both scopes of one purpose in this batch
+        orphaned = sorted(orphaned)
+        if erasure is None:
+            erasure = ScheduledErasure(subject=subject, purpose=purpose,
+                                       status=ErasureStatus.PENDING)
+            new.append(erasure)
+        erasure.categories, erasure.withdrawal, erasure.due_at = orphaned, event, due
+        scheduled[(subject.pk, purpose)] = erasure
+    ScheduledErasure.objects.bulk_create(new)
+    for erasure in pending.values():
+        if (erasure.subject_id, erasure.purpose) in scheduled:
+            erasure.save(update_fields=["categories", "withdrawal", "due_at"])
+    return scheduled
 
 
 def _enqueue_erasure(due) -> None:

@@ -371,3 +371,18 @@ def test_another_persons_session_reaches_none_of_alices_data(
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {alice_token['token']}"}
     assert call(Client(), "get", "/me", **bearer).status_code == 200
     assert call(client_for(alice), "get", "/me").status_code == 200
+
+
+def test_login_and_signup_take_json_only_so_no_login_csrf(client):
+    """A cross-site page can post a form or a JSON-looking text/plain body, but cannot send
+    application/json without a CORS preflight: neither kind of body may start a session."""
+    text = '{"identifier": "someone@example.com", "password": "x", "a": "="}'
+    form = {"identifier": "someone@example.com", "phone": "13800138000",
+            "email": "someone@example.com", "password": "a long enough password"}
+    for path in ("/login", "/signup"):
+        for response in (client.post(f"{BASE}{path}", text, content_type="text/plain"),
+                         client.post(f"{BASE}{path}", form)):
+            assert 400 <= response.status_code < 500, response.content
+    response = client.post(f"{BASE}/login", form)  # parsed as a form, then refused
+    assert (response.status_code, response.json()["error"]["code"]) == (415, "JSON_REQUIRED")
+    assert "sessionid" not in client.cookies

@@ -72,11 +72,20 @@ def _errors(view):
     return wrapper
 
 
+def _json_only(request) -> None:
+    """Login CSRF guard for the public endpoints that start a session: a cross-site page can
+    post a form but cannot send ``application/json`` without the browser asking this site
+    first (a CORS preflight), which it never allows."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "JSON_REQUIRED", "Send the body as application/json.")
+
+
 @router.post("/signup", auth=None, response={201: ProfileOut})
 @sensitive_variables("payload")
 @_errors
 def sign_up(request, payload: SignUpIn):
     """Public. Creates the account, sends a code to the phone and the e-mail, logs in."""
+    _json_only(request)
     account = services.sign_up(phone=payload.phone, email=payload.email,
                                password=payload.password, ip=client_ip(request), channel=API)
     sessions.start(request, account)
@@ -88,6 +97,7 @@ def sign_up(request, payload: SignUpIn):
 @_errors
 def log_in(request, payload: LoginIn):
     """Public. Phone or e-mail plus password (and the 2FA code when enabled)."""
+    _json_only(request)
     account = services.log_in(identifier=payload.identifier, password=payload.password,
                               otp=payload.otp, ip=client_ip(request))
     sessions.start(request, account)

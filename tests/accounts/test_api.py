@@ -377,7 +377,8 @@ def test_login_and_signup_take_json_only_so_no_login_csrf(client):
     """A cross-site page can post a form, including one with enctype="text/plain" whose body
     looks like JSON, but cannot send application/json without a CORS preflight: no such post
     may start a session."""
-    text = '{"identifier": "someone@example.com", "password": "x", "a": "="}'
+    text = ('{"identifier": "someone@example.com", "phone": "13800138000", '
+            '"email": "someone@example.com", "password": "a long enough password", "a": "="}')
     form = {"identifier": "someone@example.com", "password": "x"}
     for path in ("/login", "/signup"):
         response = client.post(f"{BASE}{path}", text, content_type="text/plain")

@@ -222,7 +222,25 @@ PIWARDEN_IMMUTABLE_FIELDS = [
     field for field in os.environ.get("PIWARDEN_IMMUTABLE_FIELDS", "id_info").split(",") if field
 ]
 PIWARDEN_CORRECTION_REQUEST_URL = os.environ.get(
-    "PIWARDEN_CORRECTION_REQUEST_URL", "mailto:privacyconsultant@open-ecu.com")
+    "PIWARDEN_CORRECTION_REQUEST_URL", "/privacy/requests/new/?type=correction")
+
+# Collection (docs/collection.md, leads.md, campaigns.md, partners.md, payments.md).
+PIWARDEN_IP_PSEUDONYM_KEY = os.environ.get("PIWARDEN_IP_PSEUDONYM_KEY", "")  # "": from the secret
+PIWARDEN_LEADS_RATE = int(os.environ.get("PIWARDEN_LEADS_RATE", "5"))  # per IP and hour
+PIWARDEN_LEADS_MIN_FILL_SECONDS = int(os.environ.get("PIWARDEN_LEADS_MIN_FILL_SECONDS", "3"))
+PIWARDEN_CAMPAIGN_SCAN_MAX_BYTES = int(os.environ.get("PIWARDEN_CAMPAIGN_SCAN_MAX_BYTES",
+                                                      str(10 * 1024 * 1024)))
+PIWARDEN_POLICY_URL = os.environ.get("PIWARDEN_POLICY_URL", "")  # "": the cookie page
+PIWARDEN_PARTNER_AUTHORIZATION_DAYS = int(
+    os.environ.get("PIWARDEN_PARTNER_AUTHORIZATION_DAYS", "365"))
+# E-Commerce Law Art. 31: transaction records are kept at least three years after an erasure.
+PIWARDEN_TRANSACTION_RETENTION_YEARS = int(
+    os.environ.get("PIWARDEN_TRANSACTION_RETENTION_YEARS", "3"))
+
+# Rights requests (docs/rights.md, subjectdata.md).
+PIWARDEN_CANCELLATION_COOLING_OFF_DAYS = int(
+    os.environ.get("PIWARDEN_CANCELLATION_COOLING_OFF_DAYS", "7"))
+PIWARDEN_EXPORT_DAYS = int(os.environ.get("PIWARDEN_EXPORT_DAYS", "7"))  # download link life
 # Uploaded evidence (consent forms' scans). Never served as static files: staff download them
 # through the console only.
 MEDIA_ROOT = DATA_DIR / "media"

@@ -22,3 +22,6 @@ class AccountsConfig(AppConfig):
         # The TOTP shared secret is a credential: encrypted like any PI, revealed for security.
         register(VaultField("totp_secret", "user.credentials.security_info",
                             mask=mask_credential))
+        from piwarden.accounts import subject_data
+
+        subject_data.register()

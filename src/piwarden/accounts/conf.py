@@ -36,9 +36,8 @@ def immutable_fields() -> frozenset[str]:
 
 
 def correction_request_url() -> str:
-    return getattr(
-        settings, "PIWARDEN_CORRECTION_REQUEST_URL", "mailto:privacyconsultant@open-ecu.com"
-    )
+    """Where an immutable field's correction is asked for: a rights request by default."""
+    return settings.PIWARDEN_CORRECTION_REQUEST_URL
 
 
 def services() -> dict[str, tuple[str, list[str]]]:

@@ -94,6 +94,8 @@ def catalog_document() -> dict:
         document["storage_items"] = [_storage_item(item) for item in items]
     if release.functions:
         document["functions"] = release.functions
+    if release.collection:
+        document["collection"] = release.collection
     return document
 
 
@@ -122,7 +124,6 @@ def _activity(a: ProcessingActivity) -> dict:
 
 
 def export_yaml() -> str:
-    release = selectors.latest_release()
     """The YAML text; raises NothingLoaded before the first load."""
     document = catalog_document()
     release = selectors.latest_release()

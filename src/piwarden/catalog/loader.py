@@ -218,6 +218,8 @@ def _check_references(data: dict, categories: list[dict], report: _Report) -> No
                        "when its consent is 'separate'")
 
     _check_storage_items(data.get("storage_items", []), purposes, report)
+    activities = {a["key"]: a for a in data["processing_activities"]}
+    _check_collection(data.get("collection"), purposes, activities, cats, report)
     functions = _index(data.get("functions", []), "functions", report)
     for function in functions.values():
         for i, key in enumerate(function["purposes"]):
@@ -289,3 +291,54 @@ def _check_category(category: dict, report: _Report) -> None:
     if category.get("anonymized") and category["grade"] in ("personal", "sensitive"):
         report.add(where, f"anonymized category '{key}' cannot be graded "
                    f"'{category['grade']}': anonymized data is not PI (PIPL Art. 4)")
+
+
+def _covered(key: str, declared: list[str]) -> bool:
+    """True when the category or one of its ancestors is among ``declared``."""
+    while key:
+        if key in declared:
+            return True
+        key = key.rpartition(".")[0]
+    return False
+
+
+def _check_collection(section: dict | None, purposes: dict, activities: dict, cats: dict,
+                      report: _Report) -> None:
+    """Event kinds the collection API accepts: each field maps to a collectable category that
+    the kind's processing activity declares, so the catalog alone says what may be stored."""
+    if section is None:
+        return
+    purpose = section.get("cross_device_purpose")
+    if purpose is not None and purpose not in purposes:
+        report.add(("collection", "cross_device_purpose"), f"unknown purpose '{purpose}'")
+    seen: dict[str, int] = {}
+    for index, kind in enumerate(section["event_kinds"]):
+        where = ("collection", "event_kinds", index)
+        if kind["kind"] in seen:
+            report.add((*where, "kind"), f"event kind '{kind['kind']}' is declared twice (first "
+                       f"as collection.event_kinds[{seen[kind['kind']]}])")
+        seen.setdefault(kind["kind"], index)
+        activity = activities.get(kind["activity"])
+        if activity is None:
+            report.add((*where, "activity"), f"unknown processing activity '{kind['activity']}'")
+        for name, category in kind["fields"].items():
+            at = (*where, "fields", name)
+            if category not in cats:
+                report.add(at, f"unknown data category '{category}'")
+            elif not cats[category].get("collectable", True):
+                report.add(at, f"data category '{category}' is marked not collectable")
+            elif activity is not None and not _covered(category, activity["categories"]):
+                report.add(at, f"data category '{category}' is not declared by processing "
+                           f"activity '{activity['key']}'")
+        fields = kind["fields"]
+        if "ip" in fields and "ip" not in kind:
+            report.add(where, "a kind with an 'ip' field must say how IPs are stored "
+                       "('ip': truncate, pseudonymize or keep)")
+        located = {"latitude", "longitude"} & set(fields)
+        if len(located) == 1:
+            report.add((*where, "fields"), "declare 'latitude' and 'longitude' together")
+        if located and "location_precision" not in kind:
+            report.add(where, "a kind with a location must set 'location_precision'")
+        if kind.get("query_params") and not {"url", "referrer", "download"} & set(fields):
+            report.add((*where, "query_params"), "'query_params' needs a url, referrer or "
+                       "download field")

@@ -219,6 +219,11 @@ class CatalogRelease(models.Model):
         help_text="The website's functions and the purposes each needs (§2.4: a refusal only "
                   "disables the related functions).",
     )
+    collection = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the collection API accepts per event kind: activity, fields, IP "
+                  "handling, query parameters, location precision.",
+    )
     counts = models.JSONField(default=dict)
     loaded_at = models.DateTimeField(default=timezone.now)
     loaded_by = models.CharField(max_length=160)

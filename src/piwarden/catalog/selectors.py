@@ -2,6 +2,8 @@
 
 from collections.abc import Iterable
 
+from django.conf import settings
+
 from piwarden.catalog.models import (
     CatalogRelease,
     DataCategory,
@@ -18,12 +20,16 @@ from piwarden.catalog.models import (
 # A key retired by another process stays accepted here until this process misses or restarts.
 _known: dict[str, frozenset[str]] | None = None
 
+# The collection section of the latest release, per process, keyed by the catalog's freshness
+# token (a load in any process on this host changes it). Ingestion asks on every batch.
+_collection: tuple[bytes, dict, dict] | None = None
+
 _KEY_MODELS = {"categories": DataCategory, "purposes": Purpose, "legal_bases": LegalBasis}
 
 
 def clear_cache() -> None:
-    global _known
-    _known = None
+    global _known, _collection
+    _known = _collection = None
 
 
 def _refresh() -> dict[str, frozenset[str]]:
@@ -83,3 +89,36 @@ def summary() -> dict:
         "loaded_at": release.loaded_at if release else None,
         **counts(),
     }
+
+
+def collection_rules() -> tuple[dict, dict]:
+    """``(section, activities)``: the loaded ``collection`` section ({} when none) and, for each
+    activity its event kinds name, ``{"purpose", "legal_basis", "retention"}``."""
+    global _collection
+    from piwarden.subjects import freshness
+
+    release = None
+    if settings.PIWARDEN_LOCAL_CACHES:
+        token = freshness.token(freshness.CATALOG)
+    else:
+        release = latest_release()
+        token = str(release.pk if release else None).encode()
+    if _collection is not None and _collection[0] == token:
+        return _collection[1], _collection[2]
+    release = release or latest_release()
+    section = release.collection if release else {}
+    names = {kind["activity"] for kind in section.get("event_kinds", [])}
+    activities = {
+        a.key: {"purpose": a.purpose.key, "legal_basis": a.purpose.legal_basis.key,
+                "retention": a.retention}
+        for a in ProcessingActivity.objects.filter(key__in=names, retired=False)
+        .select_related("purpose__legal_basis")
+    }
+    _collection = (token, section, activities)
+    return section, activities
+
+
+def activity_retention() -> dict[str, str]:
+    """Every active processing activity's retention (``P12M``, ``account_lifetime``…)."""
+    return dict(ProcessingActivity.objects.filter(retired=False)
+                .values_list("key", "retention"))

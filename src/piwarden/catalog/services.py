@@ -39,6 +39,7 @@ def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRele
             handler=catalog.data["handler"],
             policy=catalog.data.get("policy", {}),
             functions=catalog.data.get("functions", []),
+            collection=catalog.data.get("collection", {}),
             counts=selectors.counts(),
             loaded_by=str(actor),
         )

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ConsentConfig(AppConfig):
     name = "piwarden.consent"
     verbose_name = "Consent ledger"
+
+    def ready(self):
+        from piwarden.consent import subject_data
+
+        subject_data.register()

@@ -1,2 +1,8 @@
+from django.urls import path
+
+from piwarden.partners import views
+
 app_name = "partners"
-urlpatterns = []
+urlpatterns = [
+    path("sources/", views.sources, name="sources"),
+]

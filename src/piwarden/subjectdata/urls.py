@@ -1,2 +1,9 @@
+from django.urls import path
+
+from piwarden.subjectdata import views
+
 app_name = "subjectdata"
-urlpatterns = []
+urlpatterns = [
+    path("exports/<uuid:archive_id>/", views.export, name="export"),
+    path("certificates/<uuid:run_id>/", views.certificate, name="certificate"),
+]

@@ -10,3 +10,6 @@ class VaultConfig(AppConfig):
         from piwarden.vault.erasure import erase_categories
 
         erasure.register("vault", erase_categories)
+        from piwarden.vault import subject_data
+
+        subject_data.register()

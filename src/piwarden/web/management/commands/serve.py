@@ -28,6 +28,9 @@ class Command(BaseCommand):
             ],
             "worker": [sys.executable, "-m", "piwarden", "db_worker", "--no-reload"],
         }
+        from piwarden.collection.tasks import ensure_scheduled
+
+        ensure_scheduled()  # the hourly retention run, which re-queues itself (collection.md)
         # Installed explicitly: a shell that starts us in the background may have ignored SIGINT.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, _interrupt)

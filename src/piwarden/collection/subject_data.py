@@ -1,0 +1,122 @@
+"""The collection app in the subject-data registry: export, erase and expiry of its rows."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Max, Q
+
+from piwarden.audit import services as audit
+from piwarden.audit.actors import Actor
+from piwarden.catalog import selectors as catalog
+from piwarden.collection.models import DeviceLink, Event
+from piwarden.collection.retention import parse_duration
+from piwarden.subjects.registry import Erased, Kept
+
+CATEGORIES = ("user.log", "user.device", "user.location")
+# Purposes whose logs a law obliges us to keep: erasure detaches them instead of deleting.
+KEEP_BASES = frozenset({"legal_obligation"})
+
+_EVENT_FIELDS = ("event_id", "kind", "activity", "occurred_at", "received_at", "ip", "url",
+                 "referrer", "download", "duration_ms", "browser", "os", "device_type",
+                 "language", "network_type", "screen", "latitude", "longitude", "accuracy_m")
+
+
+def _json(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)  # JSON scalars without float rounding surprises
+    return value
+
+
+def export(subject) -> dict[str, list[dict]]:
+    events = [{name: _json(value) for name, value in zip(_EVENT_FIELDS, row, strict=True)}
+              for row in Event.objects.filter(subject=subject).order_by("occurred_at", "id")
+              .values_list(*_EVENT_FIELDS).iterator(chunk_size=2000)]
+    links = [{"account": str(s), "browser": str(d), "first_seen": f.isoformat(),
+              "last_seen": last.isoformat()}
+             for s, d, f, last in DeviceLink.objects.filter(Q(subject=subject) | Q(device=subject))
+             .values_list("subject_id", "device_id", "first_seen", "last_seen")]
+    return {"collection_events": events, "collection_device_links": links}
+
+
+def _kind_categories() -> dict[str, set[str]]:
+    section, _ = catalog.collection_rules()
+    return {k["kind"]: set(k["fields"].values()) for k in section.get("event_kinds", [])}
+
+
+def _matches(held: set[str], asked) -> bool:
+    """A requested category covers what it names and everything below it, and vice versa."""
+    return any(h == a or h.startswith(a + ".") or a.startswith(h + ".")
+               for h in held for a in asked)
+
+
+def erase(*, actor: Actor, subject, categories=None) -> Erased:
+    """Delete the subject's events and device links; access logs held under a legal duty are
+    detached from the subject instead (reported as ``Kept``) and expire with their retention."""
+    _, activities = catalog.collection_rules()
+    kinds = _kind_categories()
+    events = Event.objects.filter(subject=subject)
+    if categories is not None:  # everything, also kinds the catalog no longer declares
+        events = events.filter(kind__in=[k for k, cats in kinds.items()
+                                         if _matches(cats, categories)])
+    keep_activities = [key for key, a in activities.items() if a["legal_basis"] in KEEP_BASES]
+    kept_rows = events.filter(activity__in=keep_activities)
+    result = Erased()
+    latest = kept_rows.values("activity").annotate(last=Max("occurred_at"))
+    for row in latest:
+        duration = parse_duration(activities[row["activity"]]["retention"])
+        until = (row["last"] + duration).date() if duration else None
+        result.kept.append(Kept(
+            category="user.log", legal_basis="legal_obligation", until=until,
+            reason="Access logs are kept six to twelve months (Cybersecurity Law Art. 21), "
+                   "detached from the person, then deleted."))
+    result.anonymized = kept_rows.update(subject=None)
+    result.erased, _ = events.delete()
+    if categories is None or _matches({"user.device.link"}, categories):
+        links = DeviceLink.objects.filter(Q(subject=subject) | Q(device=subject))
+        result.erased += links.delete()[0]
+    if result.erased or result.anonymized:
+        audit.record(actor=actor, action="collection.erased", subject=subject,
+                     categories=[c for c in CATEGORIES if categories is None
+                                 or _matches({c}, categories)],
+                     detail={"erased": result.erased, "anonymized": result.anonymized})
+    return result
+
+
+def due_events(activity: str):
+    def due(*, before) -> int:
+        return Event.objects.filter(activity=activity, occurred_at__lt=before).count()
+    return due
+
+
+def expire_events(activity: str):
+    @transaction.atomic
+    def expire(*, actor: Actor, before, limit: int) -> int:
+        ids = list(Event.objects.filter(activity=activity, occurred_at__lt=before)
+                   .order_by("occurred_at").values_list("pk", flat=True)[:limit])
+        if not ids:
+            return 0
+        deleted, _ = Event.objects.filter(pk__in=ids).delete()
+        audit.record(actor=actor, action="collection.expired", categories=list(CATEGORIES),
+                     detail={"activity": activity, "deleted": deleted,
+                             "before": before.isoformat()})
+        return deleted
+    return expire
+
+
+def due_links(*, before) -> int:
+    return DeviceLink.objects.filter(last_seen__lt=before).count()
+
+
+@transaction.atomic
+def expire_links(*, actor: Actor, before, limit: int) -> int:
+    ids = list(DeviceLink.objects.filter(last_seen__lt=before).order_by("last_seen")
+               .values_list("pk", flat=True)[:limit])
+    if not ids:
+        return 0
+    deleted, _ = DeviceLink.objects.filter(pk__in=ids).delete()
+    audit.record(actor=actor, action="collection.expired", categories=["user.device.link"],
+                 detail={"activity": "device.cross_device_linking", "deleted": deleted,
+                         "before": before.isoformat()})
+    return deleted

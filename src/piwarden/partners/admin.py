@@ -1,0 +1,82 @@
+"""Staff console: partners and their API clients (written through the services), imported
+batches and records (read-only, PI masked)."""
+
+from django import forms
+from django.contrib import admin
+
+from piwarden.audit.actors import Actor
+from piwarden.catalog.models import Recipient, RecipientRole
+from piwarden.partners import selectors, services
+from piwarden.partners.models import ImportBatch, Partner, PartnerClient, PartnerRecord
+from piwarden.readonly_admin import ReadOnlyAdmin
+
+
+class PartnerForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = ["recipient", "name", "is_active"]
+
+    def clean_recipient(self):
+        key = self.cleaned_data["recipient"]
+        if not Recipient.objects.filter(key=key, retired=False,
+                                        role=RecipientRole.INDEPENDENT_HANDLER).exists():
+            raise forms.ValidationError("Choose a catalog recipient of role independent_handler.")
+        return key
+
+
+class PartnerClientInline(admin.TabularInline):
+    model = PartnerClient
+    extra = 0
+    readonly_fields = ["client"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Partner)
+class PartnerAdmin(admin.ModelAdmin):
+    form = PartnerForm
+    list_display = ["name", "recipient", "is_active", "created_at"]
+    inlines = [PartnerClientInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["recipient"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.update_partner(actor=Actor.staff(request.user), partner=obj,
+                                    name=obj.name, is_active=obj.is_active)
+            return
+        created = services.create_partner(actor=Actor.staff(request.user),
+                                          recipient=obj.recipient, name=obj.name)
+        obj.pk = created.pk
+
+
+@admin.register(PartnerClient)
+class PartnerClientAdmin(admin.ModelAdmin):
+    list_display = ["client", "partner"]
+
+    def save_model(self, request, obj, form, change):
+        link = services.link_client(actor=Actor.staff(request.user), partner=obj.partner,
+                                    client=obj.client)
+        obj.pk = link.pk
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "partner", "reference", "received", "stored", "duplicates",
+                    "rejected", "received_at"]
+    list_filter = ["partner"]
+
+
+@admin.register(PartnerRecord)
+class PartnerRecordAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "partner", "batch", "masked", "authorization_reference",
+                    "authorized_on", "received_at"]
+    list_filter = ["partner"]
+    exclude = ["subject"]
+    readonly_fields = ["masked"]
+
+    @admin.display(description="PI (masked)")
+    def masked(self, obj):
+        return ", ".join(v for v in selectors.masked_values(obj.subject).values() if v)

@@ -1,0 +1,60 @@
+"""The vault in the subject-data registry: the subject's PI values, decrypted for an export.
+
+Export reveals each value through ``vault.services.reveal`` for the purpose
+``rights.requests`` (catalog activity ``rights.access_copy``), so the catalog and the decision
+service are asked as for any other reveal. Credentials (the TOTP secret) are never exported:
+only that one is set. Erase deletes the values of the covered categories; after an erasure of
+everything the engine shreds the data key itself (``vault.services.shred``).
+"""
+
+from piwarden.audit.actors import Actor
+from piwarden.consent.erasure import covered
+from piwarden.subjects import registry
+from piwarden.subjects.models import Subject
+from piwarden.vault import fields, services
+from piwarden.vault.models import DataKey, VaultValue
+
+NAME = "vault.values"
+PURPOSE = "rights.requests"
+ACTOR = Actor.system("subjectdata.export")
+
+
+def _field(name: str):
+    try:
+        return fields.get(name)
+    except services.UnknownField:
+        return None
+
+
+def export(subject: Subject) -> dict[str, list[dict]]:
+    rows = []
+    values = VaultValue.objects.filter(subject=subject).order_by("field")
+    for field, updated_at in values.values_list("field", "updated_at"):
+        vault_field = _field(field)
+        category = vault_field.category if vault_field else ""
+        if not category or category.startswith("user.credentials"):
+            value = "(set; a credential is never exported)"
+        else:
+            value = services.reveal(actor=ACTOR, subject=subject, field=field, purpose=PURPOSE)
+        rows.append({"field": field, "category": category, "value": value,
+                     "updated_at": updated_at.isoformat()})
+    return {"values": rows}
+
+
+def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> registry.Erased:
+    stored = VaultValue.objects.filter(subject=subject).values_list("field", flat=True)
+    erased = 0
+    for field in list(stored):
+        vault_field = _field(field)
+        if vault_field is None:  # no longer registered: only the final shred removes it
+            continue
+        if categories is None or covered(vault_field.category, categories):
+            erased += services.delete(actor=actor, subject=subject, field=field,
+                                      purpose=PURPOSE)
+    return registry.Erased(erased=erased)
+
+
+def register() -> None:
+    registry.register(registry.Source(
+        name=NAME, models=(VaultValue, DataKey), categories=("user",), export=export,
+        erase=erase))

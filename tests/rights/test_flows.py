@@ -131,6 +131,8 @@ def test_correction_of_an_immutable_field_goes_to_staff(account, admin_client,
     req.refresh_from_db()
     assert req.status == RequestStatus.COMPLETED
     assert vault.masked(account.subject, "phone") == "139****1111"
+    # the person's history shows the change, made by staff
+    assert account.changes.filter(field="phone", channel="staff").exists()
 
 
 def test_explanation_is_answered_in_the_admin(account, admin_client,

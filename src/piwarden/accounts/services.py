@@ -39,6 +39,7 @@ from piwarden.accounts.models import (
     CodeChannel,
     GuardianRequest,
     GuardianStatus,
+    IdType,
     ProfileChange,
     RecoveryCode,
     ServiceActivation,
@@ -576,6 +577,31 @@ def _check_mutable(account: Account, field: str) -> None:
               "correction request instead."),
             status=409, field=field,
             detail={"field": field, "correction_request": conf.correction_request_url()})
+
+
+_STAFF_CLEANERS = {"user_name": validators.user_name, "name": validators.name,
+                   "contact_other": validators.contact_other, "phone": validators.phone,
+                   "email": validators.email}
+
+
+@transaction.atomic
+def correct_field(*, actor: Actor, account: Account, field: str, value: str) -> None:
+    """Apply a correction that staff reviewed (policy §6.2), immutable fields included:
+    validated like the person's own edit and shown in their history as a staff change."""
+    if field == "id_info":
+        value, _born = validators.id_number(account.id_type or IdType.PRC_RESIDENT_ID, value)
+    elif field in _STAFF_CLEANERS:
+        value = _STAFF_CLEANERS[field](value)
+    elif field != "address":  # the address arrives as the one line the person wrote
+        raise AccountError("FIELD_UNKNOWN", _("This field cannot be corrected."), status=404)
+    if field == "user_name":
+        account.user_name = value
+        account.save(update_fields=["user_name"])
+    else:
+        vault_field, _category, purpose = FIELDS[field]
+        _put(actor=actor, subject=account.subject, field=vault_field, value=value,
+             purpose=purpose)
+    _changed(account, field, Channel.STAFF, actor=actor)
 
 
 @transaction.atomic

@@ -354,17 +354,18 @@ def apply_correction(*, actor: Actor, rights_request: RightsRequest) -> RightsRe
         raise RightsError("NOT_APPLICABLE", _("Only a correction in progress can be applied."),
                           status=409)
     field = req.params["field"]
-    vault_field = accounts.FIELDS[field][0]
-    if not vault_field:
-        account = getattr(req.subject, "account", None)
-        if account is None:
-            raise RightsError("NOT_APPLICABLE", _("This person has no account."), status=409)
-        account.user_name = details(req)[:40]
-        account.save(update_fields=["user_name"])
+    account = getattr(req.subject, "account", None)
+    if account is not None:
+        try:
+            accounts.correct_field(actor=actor, account=account, field=field, value=details(req))
+        except accounts.AccountError as exc:
+            raise RightsError(exc.code, exc.message) from exc
+    elif not accounts.FIELDS[field][0]:
+        raise RightsError("NOT_APPLICABLE", _("This person has no account."), status=409)
     else:
         try:
-            vault.put(actor=actor, subject=req.subject, field=vault_field, value=details(req),
-                      purpose=accounts.FIELDS[field][2])
+            vault.put(actor=actor, subject=req.subject, field=accounts.FIELDS[field][0],
+                      value=details(req), purpose=accounts.FIELDS[field][2])
         except vault.VaultError as exc:
             raise RightsError("VALUE_INVALID", _("This value is not valid.")) from exc
     _audit(actor, "correction_applied", req, {"field": field})

@@ -241,6 +241,7 @@ PIWARDEN_TRANSACTION_RETENTION_YEARS = int(
 PIWARDEN_CANCELLATION_COOLING_OFF_DAYS = int(
     os.environ.get("PIWARDEN_CANCELLATION_COOLING_OFF_DAYS", "7"))
 PIWARDEN_EXPORT_DAYS = int(os.environ.get("PIWARDEN_EXPORT_DAYS", "7"))  # download link life
+PIWARDEN_EXPORT_DIR = Path(os.environ.get("PIWARDEN_EXPORT_DIR", DATA_DIR / "exports"))
 # Uploaded evidence (consent forms' scans). Never served as static files: staff download them
 # through the console only.
 MEDIA_ROOT = DATA_DIR / "media"

@@ -150,6 +150,17 @@ def test_expired_exports_are_deleted(person):
     assert not files.file_path(archive.pk).exists()
 
 
+def test_the_hourly_retention_run_expires_exports(person):
+    from piwarden.collection import retention
+
+    archive = _export(person)
+    ExportArchive.objects.filter(pk=archive.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    assert retention.run(actor=STAFF)["subjectdata.exports"] == 1
+    archive.refresh_from_db()
+    assert archive.status == ArchiveStatus.EXPIRED
+
+
 def test_start_export_enqueues_and_calls_back(person, settings, django_capture_on_commit_callbacks):
     """Through the task backend: the archive becomes ready and on_done hears of it."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

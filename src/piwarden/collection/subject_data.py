@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
@@ -56,23 +56,32 @@ def erase(*, actor: Actor, subject, categories=None) -> Erased:
     detached from the subject instead (reported as ``Kept``) and expire with their retention."""
     _, activities = catalog.collection_rules()
     kinds = _kind_categories()
-    events = Event.objects.filter(subject=subject)
-    if categories is not None:  # everything, also kinds the catalog no longer declares
-        events = events.filter(kind__in=[k for k, cats in kinds.items()
-                                         if _matches(cats, categories)])
-    keep_activities = [key for key, a in activities.items() if a["legal_basis"] in KEEP_BASES]
-    kept_rows = events.filter(activity__in=keep_activities)
+    keep_activities = {key for key, a in activities.items() if a["legal_basis"] in KEEP_BASES}
+    # The subject's rows through the (subject, occurred_at) index, then chosen here: a filter
+    # on activity could make the database scan every access-log row in the table instead.
+    kept: dict[str, list] = {}
+    erased: list[int] = []
+    for pk, kind, activity, occurred_at in Event.objects.filter(subject=subject).values_list(
+            "pk", "kind", "activity", "occurred_at"):
+        if categories is not None and not _matches(kinds.get(kind, set()), categories):
+            continue  # everything, also kinds the catalog no longer declares, when asked all
+        if activity in keep_activities:
+            kept.setdefault(activity, []).append((pk, occurred_at))
+        else:
+            erased.append(pk)
     result = Erased()
-    latest = kept_rows.values("activity").annotate(last=Max("occurred_at"))
-    for row in latest:
-        duration = parse_duration(activities[row["activity"]]["retention"])
-        until = (row["last"] + duration).date() if duration else None
+    for activity, rows in sorted(kept.items()):
+        duration = parse_duration(activities[activity]["retention"])
+        last = max(occurred_at for _, occurred_at in rows)
         result.kept.append(Kept(
-            category="user.log", legal_basis="legal_obligation", until=until,
+            category="user.log", legal_basis="legal_obligation",
+            until=(last + duration).date() if duration else None,
             reason="Access logs are kept six to twelve months (Cybersecurity Law Art. 21), "
                    "detached from the person, then deleted."))
-    result.anonymized = kept_rows.update(subject=None)
-    result.erased, _ = events.delete()
+        for chunk in _chunks([pk for pk, _ in rows]):
+            result.anonymized += Event.objects.filter(pk__in=chunk).update(subject=None)
+    for chunk in _chunks(erased):
+        result.erased += Event.objects.filter(pk__in=chunk).delete()[0]
     if categories is None or _matches({"user.device.link"}, categories):
         links = DeviceLink.objects.filter(Q(subject=subject) | Q(device=subject))
         result.erased += links.delete()[0]
@@ -82,6 +91,11 @@ def erase(*, actor: Actor, subject, categories=None) -> Erased:
                                  or _matches({c}, categories)],
                      detail={"erased": result.erased, "anonymized": result.anonymized})
     return result
+
+
+def _chunks(ids: list[int], size: int = 5000):
+    for first in range(0, len(ids), size):
+        yield ids[first:first + size]
 
 
 def due_events(activity: str):

@@ -9,6 +9,7 @@ report back (``on_subjectdata_done``).
 import datetime
 import json
 import logging
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -474,8 +475,12 @@ def _captured_contact(req: RightsRequest) -> tuple[str, str] | None:
 @transaction.atomic
 def on_subjectdata_done(kind: str, obj) -> None:
     """``subjectdata.services.on_done`` callback: the export is ready or the erasure is done."""
+    try:  # exports and erasures started by staff or a command carry other references
+        ref = uuid.UUID(obj.request_ref)
+    except (TypeError, ValueError):
+        return
     req = (RightsRequest.objects.select_for_update().select_related("subject")
-           .filter(pk=obj.request_ref).first() if obj.request_ref else None)
+           .filter(pk=ref).first())
     if req is None or req.status != S.IN_PROGRESS:
         return
     actor = Actor.system("rights.completion")

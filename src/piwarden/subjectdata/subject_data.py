@@ -5,10 +5,11 @@ the deletion certificate, the proof that a request was carried out.
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from piwarden.audit.actors import Actor
 from piwarden.subjectdata import archive as files
-from piwarden.subjectdata.models import ErasureRun, ExportArchive
+from piwarden.subjectdata.models import ArchiveStatus, ErasureRun, ExportArchive
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
 
@@ -53,7 +54,23 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
     return result
 
 
+def _due_exports(*, before) -> int:
+    return ExportArchive.objects.filter(status=ArchiveStatus.READY,
+                                        expires_at__lte=timezone.now()).count()
+
+
+def _expire_exports(*, actor: Actor, before, limit: int) -> int:
+    from piwarden.subjectdata import services
+
+    return services.expire_exports(actor=actor)
+
+
 def register() -> None:
     registry.register(registry.Source(name=NAME, models=(ExportArchive, ErasureRun),
                                       categories=("user.rights_request",), export=export,
                                       erase=erase))
+    # The hourly retention run deletes exports past their own expiry (PIWARDEN_EXPORT_DAYS);
+    # the catalog activity's period only makes the kind a time-based one.
+    registry.register_retention(registry.Retention(
+        name="subjectdata.exports", activity="rights.access_copy", due=_due_exports,
+        expire=_expire_exports))

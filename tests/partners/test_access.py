@@ -94,3 +94,20 @@ def test_sources_page_in_simplified_chinese(make_account):
     page = logged_in_client(make_account()).get("/partners/sources/",
                                                 HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "您的数据来源" in page.content.decode()
+
+
+def test_an_account_holders_erasure_also_erases_the_partner_records_that_match_them(
+        make_partner, make_account):
+    """What the person's export shows is what their erasure removes: the engine erases the
+    matching partner records before the account and its contact values go."""
+    from piwarden.subjectdata import services as subjectdata
+
+    account = make_account()
+    submit(make_partner(), [record("e-1", phone=account.test_phone, name="郑好")])
+    person = PartnerRecord.objects.get().subject
+    run = subjectdata.start_erasure(actor=Actor.system("tests"), subject=account.subject,
+                                    categories=None, reason="deletion request")
+    run = subjectdata.run_erasure(run_id=run.pk)
+    assert run.progress["partners.records"]["erased"] == 3
+    assert not PartnerRecord.objects.exists()
+    assert not VaultValue.objects.filter(subject=person).exists()

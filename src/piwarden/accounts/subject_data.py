@@ -146,4 +146,4 @@ def register() -> None:
     registry.register(registry.Source(
         name=NAME, categories=CATEGORIES, export=export, erase=erase,
         models=(Account, AccessToken, AccountSession, GuardianRequest, ProfileChange,
-                RecoveryCode, ServiceActivation, VerificationCode)))
+                RecoveryCode, ServiceActivation, VerificationCode), identifies=True))

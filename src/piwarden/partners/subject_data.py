@@ -5,7 +5,7 @@ from piwarden.audit.actors import Actor
 from piwarden.partners import selectors, services
 from piwarden.partners.models import PartnerRecord
 from piwarden.subjects.models import Subject, SubjectKind
-from piwarden.subjects.registry import Source
+from piwarden.subjects.registry import Erased, Source
 from piwarden.vault import services as vault
 
 
@@ -34,21 +34,31 @@ def _values(subject: Subject) -> dict:
 def export(subject: Subject) -> dict[str, list[dict]]:
     """A partner_person's records; for an account holder, the records matching their verified
     phone or e-mail (the sources the privacy-center page lists)."""
-    if subject.kind == SubjectKind.ACCOUNT_HOLDER:
-        account = Account.objects.filter(subject=subject).first()
-        subjects = selectors.matching_subjects(account) if account else []
-    else:
-        subjects = [subject]
     rows = []
-    for person in subjects:
+    for person in _people(subject):
         values = _values(person)
         rows += [_row(record, values) for record in
                  PartnerRecord.objects.filter(subject=person).select_related("partner")]
     return {"partner_records": rows} if rows else {}
 
 
-def erase(*, actor: Actor, subject: Subject, categories=None):
-    return services.erase(actor=actor, subject=subject, categories=categories)
+def _people(subject: Subject) -> list[Subject]:
+    """The partner_person subjects this subject's data is: itself, or for an account holder
+    the ones matching their verified phone or e-mail (as in the export)."""
+    if subject.kind != SubjectKind.ACCOUNT_HOLDER:
+        return [subject]
+    account = Account.objects.filter(subject=subject).first()
+    return selectors.matching_subjects(account) if account else []
+
+
+def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
+    """What the export shows is what goes: an account holder's erasure also erases the
+    partner records that match them (the engine runs it before the account's own sources)."""
+    result = Erased()
+    for person in _people(subject):
+        result.erased += services.erase(actor=actor, subject=person,
+                                        categories=categories).erased
+    return result
 
 
 SOURCE = Source(name="partners.records", models=(PartnerRecord,),

@@ -233,8 +233,10 @@ def start_erasure(*, actor: Actor, subject: Subject, categories: list[str] | Non
 
 
 def run_erasure(*, run_id) -> ErasureRun:
-    """Erase source by source, each in its own transaction with its progress; resumable."""
-    for source in registry.sources():
+    """Erase source by source, each in its own transaction with its progress; resumable.
+    The sources that identify the person go last, so the others can still find what they
+    hold (for example partner records matching the account's verified phone)."""
+    for source in sorted(registry.sources(), key=lambda source: source.identifies):
         _erase_source(run_id, source)
     return _finish(run_id)
 

@@ -56,11 +56,15 @@ class Erased:
 
 @dataclass(frozen=True)
 class Source:
+    """``identifies``: the source holds what other sources use to find the person's data
+    (the account, the vault's contact values), so an erasure runs it after all the others."""
+
     name: str
     models: tuple[type[Model], ...]
     categories: tuple[str, ...]
     export: Callable[..., dict[str, list[dict]]]
     erase: Callable[..., Erased]
+    identifies: bool = False
 
 
 @dataclass(frozen=True)

@@ -57,4 +57,4 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
 def register() -> None:
     registry.register(registry.Source(
         name=NAME, models=(VaultValue, DataKey), categories=("user",), export=export,
-        erase=erase))
+        erase=erase, identifies=True))

@@ -177,7 +177,7 @@ def _scan_bytes(scan) -> tuple[bytes, str]:
     if scan is None:
         raise CampaignError("SCAN_REQUIRED", _("Attach the scan of the signed consent form."),
                             field="scan")
-    limit = int(getattr(settings, "PIWARDEN_CAMPAIGN_SCAN_MAX_BYTES", 10 * 1024 * 1024))
+    limit = settings.PIWARDEN_CAMPAIGN_SCAN_MAX_BYTES
     if scan.size > limit:
         raise CampaignError("SCAN_TOO_LARGE", _("The scan is too large."), field="scan")
     data = scan.read()

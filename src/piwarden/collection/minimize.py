@@ -89,7 +89,7 @@ def clean_url(value, allowed_params: frozenset[str]) -> str:
 def ip_key() -> bytes:
     """The HMAC key for IP pseudonyms: ``PIWARDEN_IP_PSEUDONYM_KEY`` when set, otherwise one
     derived from the secret key (changing either starts a new, unlinkable series)."""
-    configured = getattr(settings, "PIWARDEN_IP_PSEUDONYM_KEY", "")
+    configured = settings.PIWARDEN_IP_PSEUDONYM_KEY
     if configured:
         return configured.encode()
     return hashlib.sha256(b"piwarden.collection.ip|" + settings.SECRET_KEY.encode()).digest()

@@ -68,7 +68,7 @@ def contact(request):
     if data["website"]:
         return redirect("leads:thanks")
     elapsed = _fill_seconds(data["started"])
-    if elapsed is None or elapsed < getattr(settings, "PIWARDEN_LEADS_MIN_FILL_SECONDS", 3):
+    if elapsed is None or elapsed < settings.PIWARDEN_LEADS_MIN_FILL_SECONDS:
         form.add_error(None, _("The form was sent too quickly. Please check it and send it "
                                "again."))
         return _page(request, form, status=400, error_code="TOO_FAST")
@@ -96,9 +96,9 @@ def thanks(request):
 
 def policy_url() -> str:
     """Where the full policy is published (``PIWARDEN_POLICY_URL``); the cookie page by default."""
-    return getattr(settings, "PIWARDEN_POLICY_URL", "") or reverse("consent:cookies")
+    return settings.PIWARDEN_POLICY_URL or reverse("consent:cookies")
 
 
 def settings_rate() -> int:
     """Requests accepted per IP address and hour (form and API each)."""
-    return int(getattr(settings, "PIWARDEN_LEADS_RATE", 5))
+    return settings.PIWARDEN_LEADS_RATE

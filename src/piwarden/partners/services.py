@@ -7,7 +7,6 @@ code); the valid records of the same batch are stored. A retried batch stores no
 each record carries the partner's ``external_id``.
 """
 
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -57,10 +56,8 @@ class PartnerError(ValueError):
 
 
 def authorization_max_days() -> int:
-    """An authorization without an end date counts for this many days after it was given
-    (``PIWARDEN_PARTNER_AUTHORIZATION_DAYS`` in settings or the environment)."""
-    return int(getattr(settings, "PIWARDEN_PARTNER_AUTHORIZATION_DAYS", None)
-               or os.environ.get("PIWARDEN_PARTNER_AUTHORIZATION_DAYS", "365"))
+    """An authorization without an end date counts for this many days after it was given."""
+    return settings.PIWARDEN_PARTNER_AUTHORIZATION_DAYS
 
 
 # --- partners and clients ------------------------------------------------------------------

@@ -26,7 +26,7 @@ STAFF_PERMISSION = ("rights", "change_rightsrequest")
 
 
 def site_url() -> str:
-    return getattr(settings, "PIWARDEN_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return settings.PIWARDEN_SITE_URL.rstrip("/")
 
 
 def handler_contact() -> str:

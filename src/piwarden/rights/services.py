@@ -59,7 +59,7 @@ class RightsError(Exception):
 
 
 def cooling_off_days() -> int:
-    return int(getattr(settings, "PIWARDEN_CANCELLATION_COOLING_OFF_DAYS", 7))
+    return settings.PIWARDEN_CANCELLATION_COOLING_OFF_DAYS
 
 
 def _audit(actor: Actor, action: str, req: RightsRequest, detail: dict | None = None,

@@ -28,7 +28,7 @@ REPORT_ROWS = 200
 
 
 def export_dir() -> Path:
-    path = Path(getattr(settings, "PIWARDEN_EXPORT_DIR", settings.DATA_DIR / "exports"))
+    path = Path(settings.PIWARDEN_EXPORT_DIR)
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     return path
 

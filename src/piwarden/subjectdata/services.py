@@ -55,7 +55,7 @@ def _notify(kind: str, obj) -> None:
 
 
 def export_days() -> int:
-    return int(getattr(settings, "PIWARDEN_EXPORT_DAYS", 7))
+    return settings.PIWARDEN_EXPORT_DAYS
 
 
 def retention_until(activity: str, start: datetime.date | None = None) -> datetime.date | None:

@@ -1,10 +1,10 @@
-"""Campaigns tests: a clean rate-limit cache, media in a temporary folder, and the accounts
-fixtures for claiming."""
+"""Campaigns tests: the leads tests' fixtures (a clean rate-limit cache, the accounts fixtures
+for claiming), and media in a temporary folder."""
 
 import pytest
-from django.core.cache import cache
 
-from tests.accounts.conftest import (  # noqa: F401  (fixtures)
+from tests.leads.conftest import (  # noqa: F401  (fixtures)
+    _fresh_rate_limits,
     account,
     account_settings,
     client_for,
@@ -13,14 +13,6 @@ from tests.accounts.conftest import (  # noqa: F401  (fixtures)
     sms,
     smtp_server,
 )
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits(settings):
-    cache.clear()
-    settings.PIWARDEN_LEADS_MIN_FILL_SECONDS = 0
-    yield
-    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -144,6 +144,19 @@ def test_duplicates_within_a_batch_and_sources_are_separate(person):
     assert Event.objects.filter(event_id="same").count() == 2
 
 
+def test_ids_are_per_person_so_one_persons_rows_stay_together(person, make_subject):
+    """The unique key leads with the subject (an erasure then touches one person's part of
+    the index); a retry is the same person's event, another person's is not a duplicate."""
+    someone = make_subject()
+    ingest([event("id-1", subject=person, url="/a")])
+    again = ingest([event("id-1", subject=person, url="/a"),
+                    event("id-2", subject=someone, url="/b")])
+    later = ingest([event("id-1", subject=someone, url="/c")])
+    assert [r.status for r in again.results + later.results] == [
+        "duplicate", "stored", "stored"]
+    assert Event.objects.filter(event_id="id-1").count() == 2
+
+
 def test_one_audit_record_per_batch_without_values(person):
     before = AuditEvent.objects.count()
     ingest([event(subject=person, url="/x", ip="198.51.100.23") for _ in range(50)])

@@ -31,6 +31,8 @@ def _stored(person, grant, *, ago: timedelta, n: int = 1, kind="page_view"):
         events = [event(kind=kind, subject=person, when=when, url="/") for _ in range(n)]
     batch = services.ingest(actor=ACTOR, source="client:t", events=events)
     assert batch.count("stored") == n
+    # Retention counts from receipt: these rows arrived ``ago``.
+    Event.objects.filter(event_id__in=[e["event_id"] for e in events]).update(received_at=when)
 
 
 def test_durations_subtract_calendar_wise():
@@ -121,3 +123,11 @@ def test_ensure_scheduled_queues_one_run_only():
     assert tasks.ensure_scheduled() is True
     assert tasks.ensure_scheduled() is False
     assert DBTaskResult.objects.filter(task_path=tasks.run_retention.module_path).count() == 1
+
+
+def test_retention_counts_from_receipt_not_from_the_clients_clock(person, grant):
+    """A batch sent late (an app that was offline) is kept its full period from receipt."""
+    events = [event(subject=person, when=timezone.now() - timedelta(days=400), url="/")]
+    assert services.ingest(actor=ACTOR, source="client:t", events=events).count("stored") == 1
+    assert retention.run(actor=ACTOR)["collection.events.log.access"] == 0
+    assert Event.objects.filter(subject=person).count() == 1

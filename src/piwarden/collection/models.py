@@ -15,16 +15,22 @@ from piwarden.subjects.models import Subject
 class Event(models.Model):
     """One event, of a kind the catalog's ``collection`` section declares.
 
-    ``source`` + ``event_id`` make ingestion idempotent: a client that retries a batch gets
-    ``duplicate`` for what it already sent. ``subject`` is null once an erased person's access
-    log is kept detached under the logging duty (Cybersecurity Law Art. 21).
+    ``subject`` + ``source`` + ``event_id`` make ingestion idempotent: a client that retries a
+    batch gets ``duplicate`` for what it already sent. ``subject`` is null once an erased
+    person's access log is kept detached under the logging duty (Cybersecurity Law Art. 21).
+
+    Both indexes keep one person's rows together wherever rows arrive together: the unique key
+    leads with the subject, and retention reads ``(activity, received_at)``, which follows the
+    order rows are stored in. An erasure then touches index pages in proportion to the
+    person's data, not to the table (an index on a client-sent time or event id would scatter
+    them).
     """
 
     source = models.CharField(max_length=40,
                               help_text="The API client (or staff user) that sent it.")
     event_id = models.CharField(max_length=64)
     subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="+", db_index=False)  # (subject, occurred_at)
+                                related_name="+", db_index=False)  # leads the unique key
     kind = models.CharField(max_length=64)
     activity = models.CharField(max_length=64, help_text="The catalog processing activity.")
     occurred_at = models.DateTimeField()
@@ -46,10 +52,9 @@ class Event(models.Model):
     accuracy_m = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["source", "event_id"],
+        constraints = [models.UniqueConstraint(fields=["subject", "source", "event_id"],
                                                name="collection_event_once")]
-        indexes = [models.Index(fields=["subject", "occurred_at"]),
-                   models.Index(fields=["activity", "occurred_at"])]
+        indexes = [models.Index(fields=["activity", "received_at"])]
         ordering = ["occurred_at", "id"]
 
     def __str__(self):

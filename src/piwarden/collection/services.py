@@ -331,7 +331,8 @@ def _insert(rows: list[dict], now: datetime) -> set[str]:
         values.append(tuple(row.get(name, None if name in _NULLABLE else "")
                             for name in _COLUMNS))
     columns = ", ".join(quote(name) for name in _COLUMNS)
-    conflict = f"ON CONFLICT ({quote('source')}, {quote('event_id')}) DO NOTHING"
+    conflict = (f"ON CONFLICT ({quote('subject_id')}, {quote('source')}, {quote('event_id')}) "
+                "DO NOTHING")
     table = quote(Event._meta.db_table)
     returning = f"RETURNING {quote('event_id')}"
     if connection.vendor == "postgresql":

@@ -12,6 +12,7 @@ from piwarden.consent import decisions
 from piwarden.consent import services as consent
 from piwarden.consent.notices import NoticeVersionError
 from piwarden.subjects.models import SubjectKind
+from piwarden.vault import files
 from piwarden.vault import services as vault
 
 from .factories import SCAN_SECRET, campaign, entry, scan_file
@@ -126,10 +127,9 @@ def test_scan_opens_only_with_the_permission_and_a_reason(client):
 def test_scan_does_not_open_under_another_entry():
     camp = campaign()
     first, second = entry(camp), entry(camp, phone="13500135000")
-    from piwarden.campaigns import scans
     key = vault.reveal(actor=services.Actor.system("t"), subject=first.subject,
                        field="campaigns_scan_key", purpose="consent.management")
     blob = first.consent_event.evidence.open("rb").read()
-    assert SCAN_SECRET in scans.open_(blob, key, first.pk)
+    assert SCAN_SECRET in files.open_(blob, key=key, kind=services.SCAN_KIND, owner_id=first.pk)
     with pytest.raises(vault.VaultError):
-        scans.open_(blob, key, second.pk)
+        files.open_(blob, key=key, kind=services.SCAN_KIND, owner_id=second.pk)

@@ -4,7 +4,6 @@ masks only, and the consent form's scan opens only with ``campaigns.view_scan`` 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,6 +16,7 @@ from piwarden.campaigns.forms import EntryForm
 from piwarden.campaigns.models import Campaign, CampaignAccess, CampaignEntry, EntryVia
 from piwarden.consent import services as consent
 from piwarden.consent.notices import NoticeVersionError, check_version
+from piwarden.vault import files
 from piwarden.vault import services as vault
 
 
@@ -247,10 +247,7 @@ class CampaignEntryAdmin(admin.ModelAdmin):
             except vault.VaultError as exc:
                 error = f"The scan cannot be opened: {exc}"
             else:
-                response = HttpResponse(data, content_type=kind)
-                response["Content-Disposition"] = f'inline; filename="scan-{entry.pk}"'
-                response["Cache-Control"] = "no-store"
-                return response
+                return files.download(data, kind, f"scan-{entry.pk}")
         return TemplateResponse(request, "campaigns/admin_scan.html", {
             **self.admin_site.each_context(request), "entry": entry, "error": error,
             "title": "Open a consent form scan", "opts": self.model._meta})

@@ -6,15 +6,16 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Offline campaigns"
 
     def ready(self):
-        from piwarden.campaigns import scans, subject_data
+        from piwarden.campaigns import subject_data
         from piwarden.campaigns.models import CampaignEntry
         from piwarden.subjects import registry
+        from piwarden.vault import files
         from piwarden.vault.fields import VaultField, register
 
         register(VaultField("campaigns_title", "user.title"))
         register(VaultField("campaigns_occupation", "user.occupation"))
-        register(VaultField("campaigns_scan_key", "user.consent", normalize=scans.normalize_key,
-                            mask=scans.mask_key))
+        register(VaultField("campaigns_scan_key", "user.consent", normalize=files.normalize_key,
+                            mask=files.mask_key))
         registry.register(registry.Source(
             name="campaigns.entries", models=(CampaignEntry,), categories=subject_data.CATEGORIES,
             export=subject_data.export, erase=subject_data.erase))

@@ -2,7 +2,7 @@
 
 No column holds PI. Each entry gets its own subject of kind ``campaign_contact``; its name,
 title, phone number, e-mail address and occupational background are that subject's vault values,
-and the signed consent form's scan is stored once, encrypted (see ``scans.py``), as the
+and the signed consent form's scan is stored once, encrypted (see ``vault/files.py``), as the
 evidence of the entry's consent grant.
 """
 

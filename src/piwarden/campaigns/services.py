@@ -18,7 +18,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
-from piwarden.campaigns import scans
 from piwarden.campaigns.models import Campaign, CampaignAccess, CampaignEntry, EntryVia
 from piwarden.catalog.models import Purpose, Recipient
 from piwarden.consent import notices
@@ -28,6 +27,7 @@ from piwarden.consent.models import Channel
 from piwarden.leads import services as leads
 from piwarden.subjects.models import Subject, SubjectKind
 from piwarden.subjects.services import create_subject
+from piwarden.vault import files
 from piwarden.vault import services as vault
 
 PURPOSE = "campaign.offline"
@@ -40,6 +40,7 @@ FIELDS = {
     "campaigns_occupation": ("user.occupation", "occupation"),
 }
 SCAN_KEY = "campaigns_scan_key"
+SCAN_KIND = "campaigns.scan"  # the sealed file's kind (vault/files.py), bound to the entry id
 MAX_TEXT = 100
 
 
@@ -181,8 +182,8 @@ def _scan_bytes(scan) -> tuple[bytes, str]:
     if scan.size > limit:
         raise CampaignError("SCAN_TOO_LARGE", _("The scan is too large."), field="scan")
     data = scan.read()
-    kind = scans.content_type(data)
-    if kind is None:
+    kind = files.content_type(data)
+    if kind not in files.SCANS:
         raise CampaignError("SCAN_TYPE", _("The scan must be a PDF, JPEG or PNG file."),
                             field="scan")
     return data, kind
@@ -201,14 +202,16 @@ def record_entry(*, actor: Actor, campaign: Campaign, recorded_by, via: str,
     cleaned = _clean(values)
     data, kind = _scan_bytes(scan)
     entry_id = uuid.uuid4()
-    blob, key = scans.seal(data, entry_id)
+    key = files.new_key()
+    blob = files.seal(data, key=key, kind=SCAN_KIND, owner_id=entry_id)
     with transaction.atomic():
         subject = create_subject(actor=actor, kind=SubjectKind.CAMPAIGN_CONTACT)
         vault.put(actor=actor, subject=subject, field=SCAN_KEY, value=key, purpose=PURPOSE)
         event = consent.grant(actor=actor, subject=subject, purpose=PURPOSE,
                               notice_text=notice_text(notice_version, lang),
                               channel=Channel.OFFLINE,
-                              evidence=ContentFile(blob, name=f"{entry_id}.scan"))
+                              evidence=ContentFile(blob, name=f"{entry_id}.scan"),
+                              evidence_sealed=True)
         given = []
         for field, (_category, form_key) in FIELDS.items():
             value = getattr(cleaned, form_key)
@@ -238,7 +241,7 @@ def read_scan(*, actor: Actor, entry: CampaignEntry, reason: str) -> tuple[bytes
     if key is None or entry.consent_event is None or not entry.consent_event.evidence:
         raise CampaignError("SCAN_GONE", _("The scan was erased."), status=410)
     with entry.consent_event.evidence.open("rb") as handle:
-        data = scans.open_(handle.read(), key, entry.pk)
+        data = files.open_(handle.read(), key=key, kind=SCAN_KIND, owner_id=entry.pk)
     audit.record(actor=actor, action="campaigns.scan_viewed", subject=entry.subject, obj=entry,
                  categories=["user.consent"], purpose="consent.management",
                  legal_basis="legal_obligation", detail={"reason": reason[:200]})

@@ -2,11 +2,17 @@
 
 Events are read-only, except that staff record a choice made on a paper form (with its scan);
 operators record §4.4 exceptions here. Both go through the services, so both are audited.
+The scan is stored sealed; it opens only through the audited download, with
+``consent.view_evidence``.
 """
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Purpose
@@ -22,6 +28,8 @@ from piwarden.consent.models import (
 )
 from piwarden.readonly_admin import ReadOnlyAdmin
 from piwarden.subjects.models import Subject
+from piwarden.vault import files
+from piwarden.vault import services as vault
 
 
 class OfflineConsentForm(forms.ModelForm):
@@ -76,8 +84,9 @@ class ConsentEventAdmin(admin.ModelAdmin):
     search_fields = ("=subject__id",)
     date_hierarchy = "occurred_at"
     readonly_fields = ("subject", "purpose", "scope", "choice", "bundled", "policy_version",
-                       "notice_text", "notice", "channel", "evidence", "occurred_at", "ip_prefix",
-                       "user_agent", "actor_kind", "actor_id", "request_id", "carried_from")
+                       "notice_text", "notice", "channel", "evidence_link", "occurred_at",
+                       "ip_prefix", "user_agent", "actor_kind", "actor_id", "request_id",
+                       "carried_from")
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
@@ -95,6 +104,33 @@ class ConsentEventAdmin(admin.ModelAdmin):
     @admin.display(description="Notice shown")
     def notice_text(self, obj):
         return obj.notice.text
+
+    @admin.display(description="Evidence")
+    def evidence_link(self, obj):
+        if not obj.evidence:
+            return "—"
+        if obj.evidence_id is None:
+            return "Not sealed by the ledger: a campaign entry's scan opens from the entry."
+        url = reverse("admin:consent_consentevent_evidence", args=[obj.pk])
+        return format_html('<a href="{}">Download the paper form (audited)</a>', url)
+
+    def get_urls(self):
+        evidence = path("<int:object_id>/evidence/",
+                        self.admin_site.admin_view(self.evidence_view),
+                        name="consent_consentevent_evidence")
+        return [evidence, *super().get_urls()]
+
+    def evidence_view(self, request, object_id):
+        """The decrypted scan; the raw file under MEDIA_ROOT is never served."""
+        if not request.user.has_perm("consent.view_evidence"):
+            raise PermissionDenied
+        event = get_object_or_404(ConsentEvent.objects.select_related("subject"), pk=object_id)
+        try:
+            data, kind = services.read_evidence(actor=Actor.staff(request.user), event=event)
+        except (files.FileGone, vault.VaultError):
+            return HttpResponse("This scan was erased or cannot be opened.", status=410,
+                                content_type="text/plain")
+        return files.download(data, kind, f"consent-evidence-{event.pk}")
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -62,8 +62,11 @@ class ConsentEvent(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices)
     evidence = models.FileField(
         upload_to="consent/evidence/%Y/%m/", blank=True,
-        help_text="The scanned paper form, for offline consent.",
+        help_text="The scanned paper form, for offline consent, sealed (vault/files.py).",
     )
+    # What the sealed evidence is bound to (the row id is not known before the file is
+    # written); empty when the evidence was sealed by another app (a campaign entry's scan).
+    evidence_id = models.UUIDField(null=True, blank=True, editable=False)
     occurred_at = models.DateTimeField(default=timezone.now)
     ip_prefix = models.CharField(max_length=64, blank=True, help_text="Truncated IP address.")
     user_agent = models.CharField(max_length=300, blank=True)
@@ -78,6 +81,7 @@ class ConsentEvent(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         indexes = [models.Index(fields=["subject", "purpose", "scope", "-occurred_at"])]
+        permissions = [("view_evidence", "Can open paper consent scans (audited)")]
 
     def __str__(self):
         return f"{self.choice} {self.purpose} ({self.scope})"

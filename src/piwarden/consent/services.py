@@ -34,11 +34,15 @@ from piwarden.consent.models import (
 from piwarden.subjects import freshness
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.services import create_subject
+from piwarden.vault import files
 
 _ACTIONS = {Choice.GRANT: "consent.granted", Choice.REFUSE: "consent.refused",
             Choice.WITHDRAW: "consent.withdrawn"}
 _LEDGER = {"categories": ["user.consent"], "purpose": "consent.management",
            "legal_basis": "legal_obligation"}
+# Paper-form scans are sealed (vault/files.py) under this vault value of the person.
+EVIDENCE_KEY = "consent_evidence_key"
+EVIDENCE_KIND = "consent.evidence"
 
 
 class ConsentError(ValueError):
@@ -83,7 +87,7 @@ def applicable_scopes(purpose: str) -> tuple[str, ...]:
 
 def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
                  notice_text: str, channel: Channel, bundled: bool = False,
-                 evidence=None) -> None:
+                 evidence=None, evidence_sealed: bool = False) -> None:
     """Raise ConsentError when the ledger would refuse this choice (forms call it too)."""
     if scope not in applicable_scopes(purpose):
         raise ConsentError("SCOPE_NOT_APPLICABLE",
@@ -97,6 +101,11 @@ def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
         raise ConsentError("NOTICE_REQUIRED", "The notice text shown must be recorded.")
     if channel == Channel.OFFLINE and choice == Choice.GRANT and not evidence:
         raise ConsentError("EVIDENCE_REQUIRED", "Offline consent needs the scanned form.")
+    if evidence and not evidence_sealed:
+        try:
+            files.check(evidence, files.SCANS)
+        except files.FileRefused as exc:
+            raise ConsentError(exc.code, exc.message) from None
 
 
 def record(
@@ -112,16 +121,21 @@ def record(
     user_agent: str = "",
     bundled: bool = False,
     evidence=None,
+    evidence_sealed: bool = False,
     carried_from: ConsentEvent | None = None,
 ) -> ConsentEvent:
     """Record one choice. Separate consent is never granted through a bundled control.
+
+    ``evidence`` (the scanned paper form) is sealed under the person's key before it is
+    written, unless the caller sealed it already (``evidence_sealed``, a campaign's scan).
 
     The checks and the notice (stored once per distinct text, never changed) come before the
     transaction, so that it holds the write lock only for the ledger rows and the audit record.
     """
     event = _prepare(actor=actor, subject=subject, purpose=purpose, choice=choice, scope=scope,
                      notice_text=notice_text, channel=channel, ip=ip, user_agent=user_agent,
-                     bundled=bundled, evidence=evidence, carried_from=carried_from)
+                     bundled=bundled, evidence=evidence, evidence_sealed=evidence_sealed,
+                     carried_from=carried_from)
     with transaction.atomic():
         _write(actor=actor, events=[event])
     return event
@@ -156,13 +170,14 @@ def record_many(*, actor: Actor, items: list[dict]) -> list[ConsentEvent | Conse
 def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
              scope: str = Scope.GENERAL, notice_text: str, channel: Channel,
              ip: str | None = None, user_agent: str = "", bundled: bool = False, evidence=None,
-             carried_from: ConsentEvent | None = None,
+             evidence_sealed: bool = False, carried_from: ConsentEvent | None = None,
              notices: dict[str, Notice] | None = None) -> ConsentEvent:
     """Check one choice and build its (unsaved) event; ``notices`` caches the notice rows of
     a batch by text."""
     choice, scope = Choice(choice), _scope(scope)
     check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
-                 notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence)
+                 notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence,
+                 evidence_sealed=evidence_sealed)
     event = ConsentEvent(
         subject=subject, purpose=purpose, scope=scope, choice=choice, bundled=bundled,
         policy_version=policy_version(), notice=_cached_notice(notice_text, notices),
@@ -170,9 +185,31 @@ def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
         actor_kind=actor.kind, actor_id=actor.id, request_id=request_id_var.get() or "",
         carried_from=carried_from,
     )
+    if evidence and not evidence_sealed:
+        event.evidence_id = uuid.uuid4()
+        evidence = files.seal_upload(
+            actor=actor, subject=subject, field=EVIDENCE_KEY, purpose=_LEDGER["purpose"],
+            kind=EVIDENCE_KIND, owner_id=event.evidence_id, upload=evidence, types=files.SCANS)
     if evidence:
         event.evidence.save(evidence.name, evidence, save=False)
     return event
+
+
+def read_evidence(*, actor: Actor, event: ConsentEvent) -> tuple[bytes, str]:
+    """The paper form's scan and its type, for staff (the caller checks
+    ``consent.view_evidence``); audited. Raises files.FileGone when erased, or sealed by
+    another app (a campaign entry's scan opens from the entry). Not one transaction: a refused
+    reveal of the key keeps its own audit record."""
+    if event.evidence_id is None:
+        raise files.FileGone(EVIDENCE_KIND)
+    data, kind = files.open_stored(
+        actor=actor, subject=event.subject, field=EVIDENCE_KEY, purpose=_LEDGER["purpose"],
+        kind=EVIDENCE_KIND, owner_id=event.evidence_id, stored=event.evidence,
+        reason=f"consent event {event.pk}: open the paper form")
+    with transaction.atomic():
+        audit.record(actor=actor, action="consent.evidence_viewed", subject=event.subject,
+                     obj=event, detail={"purpose": event.purpose}, **_LEDGER)
+    return data, kind
 
 
 def _cached_notice(text: str, notices: dict[str, Notice] | None) -> Notice:

@@ -6,7 +6,10 @@ erasures. Erase: the ledger is evidence of each choice and is kept (catalog acti
 ``consent.ledger``), detached from PI: the truncated IP address, the browser string and the
 operator's free-text reasons are blanked; the states are deleted (no decision allows anything
 any more), the banner browser id goes, links from browsers to the account are cut, and
-scheduled erasures that the run makes moot are cancelled.
+scheduled erasures that the run makes moot are cancelled. Paper-form scans stay with their
+events, sealed under the person's vault value ``consent_evidence_key`` (category
+``user.consent``): the vault's source deletes that key and the engine shreds the data key, so
+the kept scans (and any copy) no longer open.
 """
 
 from django.db.models import Q

@@ -1,10 +1,14 @@
 """Rights requests in the staff console: open requests by due date (overdue in red), staff
 entry of written or e-mailed requests with the evidence, and the handling actions. Every
-write goes through ``services``."""
+write goes through ``services``. The evidence is stored sealed; it opens only through the
+audited download, with ``rights.view_evidence``."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
@@ -18,6 +22,7 @@ from piwarden.rights.models import (
     RightsRequest,
 )
 from piwarden.subjects.models import Subject
+from piwarden.vault import files
 
 ACTIONS = [
     ("", "—"),
@@ -58,9 +63,14 @@ class StaffEntryForm(forms.ModelForm):
         return subject
 
     def clean_evidence(self):
-        if not self.cleaned_data.get("evidence"):
+        evidence = self.cleaned_data.get("evidence")
+        if not evidence:
             raise ValidationError("Attach the written or e-mailed request.")
-        return self.cleaned_data["evidence"]
+        try:
+            files.check(evidence, files.DOCUMENTS)
+        except files.FileRefused as exc:
+            raise ValidationError(exc.message, code=exc.code) from None
+        return evidence
 
 
 class ActionForm(forms.ModelForm):
@@ -106,7 +116,7 @@ class RightsRequestAdmin(admin.ModelAdmin):
     ordering = ("due_date", "received_at")
     readonly_fields = ("id", "subject", "type", "channel", "status", "received_at", "due_date",
                        "due_provisional", "params", "request_details", "staff_note",
-                       "refusal_reason", "answer", "evidence", "verified_at", "closed_at",
+                       "refusal_reason", "answer", "evidence_link", "verified_at", "closed_at",
                        "export_archive_id", "erasure_run_id", "cooling_off_until",
                        "cancellation_started_at", "reminded_at", "escalated_at", "history")
 
@@ -128,6 +138,31 @@ class RightsRequestAdmin(admin.ModelAdmin):
     @admin.display(description="Details (from the vault)")
     def request_details(self, obj):
         return services.details(obj)
+
+    @admin.display(description="Evidence")
+    def evidence_link(self, obj):
+        if not obj.evidence:
+            return "—"
+        url = reverse("admin:rights_rightsrequest_evidence", args=[obj.pk])
+        return format_html('<a href="{}">Download the evidence (audited)</a>', url)
+
+    def get_urls(self):
+        evidence = path("<uuid:object_id>/evidence/",
+                        self.admin_site.admin_view(self.evidence_view),
+                        name="rights_rightsrequest_evidence")
+        return [evidence, *super().get_urls()]
+
+    def evidence_view(self, request, object_id):
+        """The decrypted evidence; the raw file under MEDIA_ROOT is never served."""
+        if not request.user.has_perm("rights.view_evidence"):
+            raise PermissionDenied
+        req = get_object_or_404(RightsRequest.objects.select_related("subject"), pk=object_id)
+        try:
+            data, kind = services.read_evidence(actor=Actor.staff(request.user),
+                                                rights_request=req)
+        except services.RightsError as exc:
+            return HttpResponse(exc.message, status=exc.status, content_type="text/plain")
+        return files.download(data, kind, f"rights-evidence-{req.pk}")
 
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = StaffEntryForm if obj is None else ActionForm

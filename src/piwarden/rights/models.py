@@ -3,7 +3,8 @@ when it is due, and every step it went through.
 
 PI never sits in these tables: free-text details (the corrected value, a question) are kept in
 the vault (field ``rights_details``, one JSON object per subject keyed by request id); the
-columns hold ids, keys of the catalog and staff notes.
+columns hold ids, keys of the catalog and staff notes. The evidence file is sealed
+(``vault/files.py``) under the person's vault value ``rights_evidence_key``.
 """
 
 import uuid
@@ -67,6 +68,7 @@ class RightsRequest(models.Model):
                                   "to the person. Never write PI here.")
     refusal_reason = models.TextField(blank=True)
     answer = models.TextField(blank=True, help_text="Staff answer to an explanation or complaint.")
+    # The written or e-mailed request, sealed under the person's vault key (vault/files.py).
     evidence = models.FileField(upload_to="rights/evidence/%Y/%m/", blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -84,6 +86,7 @@ class RightsRequest(models.Model):
     class Meta:
         ordering = ["due_date", "received_at"]
         indexes = [models.Index(fields=["status", "due_date"])]
+        permissions = [("view_evidence", "Can open the evidence file of a request (audited)")]
 
     def __str__(self):
         return f"{self.get_type_display()} {str(self.id)[:8]}"

@@ -31,6 +31,7 @@ from piwarden.rights.models import (
 )
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
+from piwarden.vault import files
 from piwarden.vault import services as vault
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,9 @@ log = logging.getLogger(__name__)
 PURPOSE = "rights.requests"
 DETAILS_FIELD = "rights_details"
 CONTACT_FIELD = "rights_contact"
+# Evidence files are sealed (vault/files.py) under this vault value of the person.
+EVIDENCE_KEY = "rights_evidence_key"
+EVIDENCE_KIND = "rights.evidence"
 S = RequestStatus
 _NEXT = {
     S.RECEIVED: {S.VERIFYING, S.VERIFIED, S.REFUSED, S.WITHDRAWN},
@@ -191,7 +195,7 @@ def submit(*, actor: Actor, subject: Subject, type: str, channel: str, params: d
                         due_date=due, due_provisional=provisional, params=clean,
                         has_details=bool(text.strip()))
     if evidence:
-        req.evidence.save(getattr(evidence, "name", "evidence"), evidence, save=False)
+        _seal_evidence(actor, req, evidence)
     req.save()
     if text.strip():
         _store_details(actor, req, text.strip())
@@ -203,6 +207,34 @@ def submit(*, actor: Actor, subject: Subject, type: str, channel: str, params: d
         return verify(actor=actor, rights_request=req)
     _notify_on_commit(req)
     return req
+
+
+def _seal_evidence(actor: Actor, req: RightsRequest, upload) -> None:
+    try:
+        sealed = files.seal_upload(actor=actor, subject=req.subject, field=EVIDENCE_KEY,
+                                   purpose=PURPOSE, kind=EVIDENCE_KIND, owner_id=req.pk,
+                                   upload=upload, types=files.DOCUMENTS)
+    except files.FileRefused as exc:
+        raise RightsError(exc.code, exc.message) from None
+    req.evidence.save(sealed.name, sealed, save=False)
+
+
+def read_evidence(*, actor: Actor, rights_request: RightsRequest) -> tuple[bytes, str]:
+    """The evidence file and its type, for staff (the caller checks ``rights.view_evidence``);
+    audited. RightsError EVIDENCE_GONE once it was erased. Not one transaction: a refused
+    reveal of the key keeps its own audit record."""
+    req = rights_request
+    try:
+        data, kind = files.open_stored(
+            actor=actor, subject=req.subject, field=EVIDENCE_KEY, purpose=PURPOSE,
+            kind=EVIDENCE_KIND, owner_id=req.pk, stored=req.evidence,
+            reason=f"rights request {req.pk}: open the evidence")
+    except (files.FileGone, vault.VaultError):
+        raise RightsError("EVIDENCE_GONE", _("The evidence was erased or cannot be opened."),
+                          status=410) from None
+    with transaction.atomic():
+        _audit(actor, "evidence_viewed", req)
+    return data, kind
 
 
 @transaction.atomic

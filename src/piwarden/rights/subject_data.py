@@ -4,6 +4,11 @@ Request records are evidence that the handler answered (PIPL Art. 50, policy §I
 keeps the rows (type, dates, status, without the free text or the evidence file) for three
 years after the request was closed (activity ``rights.request_handling``, P3Y), under the legal
 obligation, and reports them as ``Kept``. The retention sweep then deletes them.
+
+Evidence files are sealed under the person's vault value ``rights_evidence_key``: an erasure
+deletes the files, and the vault's own source deletes the key (category
+``user.rights_request``) and shreds it, so a copy of a file (a backup) no longer opens either.
+The retention sweep deletes the key with the person's last evidence file.
 """
 
 import datetime
@@ -107,7 +112,15 @@ def expire(*, actor, before, limit: int) -> int:
                          legal_basis="legal_obligation",
                          detail={"request": str(req.pk), "type": req.type})
             req.delete()
+            _forget_evidence_key(actor, req.subject)
     return len(rows)
+
+
+def _forget_evidence_key(actor, subject) -> None:
+    """The evidence key goes with the person's last evidence file."""
+    if not RightsRequest.objects.filter(subject=subject).exclude(evidence="").exists():
+        vault.delete(actor=actor, subject=subject, field=services.EVIDENCE_KEY,
+                     purpose=services.PURPOSE)
 
 
 SOURCE = Source(name="rights.requests", models=(RightsRequest,),

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from piwarden.vault.errors import InvalidValue, UnknownField
+from piwarden.vault.files import mask_key, normalize_key
 
 _FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _SPACES = re.compile(r"\s+")
@@ -198,3 +199,8 @@ register(VaultField("address", "user.address",
 register(VaultField("contact_other", "user.contact.other"))
 register(VaultField("bank_account", "user.financial.bank_account", indexed=True,
                     normalize=normalize_bank_account, mask=mask_bank_account))
+# Keys of sealed evidence files (vault/files.py): one per subject and kind.
+register(VaultField("rights_evidence_key", "user.rights_request",
+                    normalize=normalize_key, mask=mask_key))
+register(VaultField("consent_evidence_key", "user.consent",
+                    normalize=normalize_key, mask=mask_key))

@@ -5,7 +5,7 @@ import uuid
 from django.db.models import Q, QuerySet
 
 from piwarden.campaigns.models import CampaignEntry
-from piwarden.leads.selectors import matching_subject_ids
+from piwarden.leads.selectors import account_of, matching_subject_ids
 from piwarden.subjects.models import Subject
 
 
@@ -21,3 +21,12 @@ def held_by(subject: Subject) -> QuerySet[CampaignEntry]:
     """Entries about this person: recorded as this contact, or claimed by this account."""
     return (CampaignEntry.objects.filter(Q(subject=subject) | Q(claimed_by=subject))
             .select_related("subject", "campaign").order_by("-created_at"))
+
+
+def matched(subject: Subject) -> QuerySet[CampaignEntry]:
+    """For an account holder, the unclaimed entries that match its verified phone or e-mail
+    (as ``leads.selectors.matched``); none for other subjects."""
+    account = account_of(subject)
+    if account is None:
+        return CampaignEntry.objects.none()
+    return claimable(account).select_related("subject", "campaign")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from piwarden.audit.actors import Actor
 from piwarden.campaigns import selectors, services
 from piwarden.campaigns.models import CampaignEntry
+from piwarden.leads import services as leads
 from piwarden.subjects.models import Subject
 from piwarden.subjects.registry import Erased, Kept
 
@@ -17,11 +18,20 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _person_entries(subject: Subject) -> list[tuple[CampaignEntry, str]]:
+    """The entries about this person, each with how: recorded as this contact ("own"), claimed
+    by this account ("claimed"), or unclaimed but recorded with its verified phone or e-mail
+    ("matched")."""
+    held = [(entry, "own" if entry.subject_id == subject.pk else "claimed")
+            for entry in selectors.held_by(subject)]
+    return held + [(entry, "matched") for entry in selectors.matched(subject)]
+
+
 def export(subject: Subject) -> dict[str, list[dict]]:
     rows = []
-    for entry in selectors.held_by(subject):
+    for entry, link in _person_entries(subject):
         rows.append({
-            "id": str(entry.id), "campaign": entry.campaign.name,
+            "id": str(entry.id), "link": link, "campaign": entry.campaign.name,
             "campaign_starts_on": _iso(entry.campaign.starts_on),
             "campaign_ends_on": _iso(entry.campaign.ends_on),
             "campaign_location": entry.campaign.location,
@@ -35,12 +45,14 @@ def export(subject: Subject) -> dict[str, list[dict]]:
 
 
 def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
-    """Delete the person's entries, or only their values in ``categories``; idempotent.
+    """Delete the person's entries (claimed or matched too, as exported), or only their values
+    in ``categories``; idempotent: what is erased no longer matches.
 
     The consent event of each entry stays in the consent ledger (evidence, legal duty) without
-    the scan's key.
+    the scan's key. A claimed or matched entry's subject is then finished as the engine would
+    (``leads.services.retire_emptied``: ledger detached, key shredded, status erased).
     """
-    entries = list(selectors.held_by(subject))
+    entries = [entry for entry, _link in _person_entries(subject)]
     count = services.erase_entries(
         actor=actor, entries=entries,
         categories=set(categories) if categories is not None else None)
@@ -50,6 +62,10 @@ def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
                          until=(timezone.localdate() + timedelta(days=3 * 365)),
                          reason="The consent ledger keeps that the person agreed, when and to "
                                 "which notice (the scan itself no longer opens)."))
+        # the ledger's own Kept is the one above; only its counts are added
+        retired = leads.retire_emptied(actor=actor, erased_for=subject, records=entries,
+                                       model=CampaignEntry)
+        return Erased(erased=count + retired.erased, anonymized=retired.anonymized, kept=kept)
     return Erased(erased=count, kept=kept)
 
 

@@ -4,9 +4,10 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
+from piwarden.accounts.models import Account
 from piwarden.audit.actors import Actor
 from piwarden.leads.models import Lead
-from piwarden.subjects.models import Subject
+from piwarden.subjects.models import Subject, SubjectKind
 from piwarden.vault import services as vault
 
 
@@ -37,6 +38,13 @@ def matching_subject_ids(account) -> set[uuid.UUID]:
     return ids
 
 
+def account_of(subject: Subject) -> Account | None:
+    """The account of an account holder's subject; None for any other kind of subject."""
+    if subject.kind != SubjectKind.ACCOUNT_HOLDER:
+        return None
+    return Account.objects.filter(subject=subject).first()
+
+
 def claimable(account, subject_ids: set[uuid.UUID] | None = None) -> QuerySet[Lead]:
     """Requests left with the account's verified phone or e-mail that nobody claimed yet."""
     if subject_ids is None:
@@ -49,3 +57,13 @@ def held_by(subject: Subject) -> QuerySet[Lead]:
     """The requests that are this person's: made as this lead, or claimed by this account."""
     return Lead.objects.filter(Q(subject=subject) | Q(claimed_by=subject)).select_related(
         "subject").order_by("-last_submitted_at")
+
+
+def matched(subject: Subject) -> QuerySet[Lead]:
+    """For an account holder, the unclaimed requests that match its verified phone or e-mail
+    (what the claiming page offers): the same person's data, so exported and erased with the
+    account. None for other subjects."""
+    account = account_of(subject)
+    if account is None:
+        return Lead.objects.none()
+    return claimable(account).select_related("subject")

@@ -13,30 +13,47 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _row(lead: Lead, owner: Subject, link: str) -> dict:
+    return {
+        "id": str(lead.id), "link": link, "status": lead.status, "channel": lead.channel,
+        "notice_version": lead.notice_version, "submissions": lead.submissions,
+        "created_at": _iso(lead.created_at), "last_submitted_at": _iso(lead.last_submitted_at),
+        "closed_at": _iso(lead.closed_at), "claimed_at": _iso(lead.claimed_at),
+        **services.owner_values(owner=owner, lead=lead),
+    }
+
+
+def _person_leads(subject: Subject) -> list[tuple[Lead, str]]:
+    """The requests that are this person's, each with how: made as this lead ("own"), claimed
+    by this account ("claimed"), or unclaimed but left with its verified phone or e-mail
+    ("matched")."""
+    held = [(lead, "own" if lead.subject_id == subject.pk else "claimed")
+            for lead in selectors.held_by(subject)]
+    return held + [(lead, "matched") for lead in selectors.matched(subject)]
+
+
 def export(subject: Subject) -> dict[str, list[dict]]:
-    """Every request made as this lead or claimed by this account, values decrypted."""
-    rows = []
-    for lead in selectors.held_by(subject):
-        values = services.owner_values(owner=subject, lead=lead)
-        rows.append({
-            "id": str(lead.id), "status": lead.status, "channel": lead.channel,
-            "notice_version": lead.notice_version, "submissions": lead.submissions,
-            "created_at": _iso(lead.created_at), "last_submitted_at": _iso(lead.last_submitted_at),
-            "closed_at": _iso(lead.closed_at), "claimed_at": _iso(lead.claimed_at),
-            **values,
-        })
-    return {"leads_lead": rows}
+    """Every request of the person (see ``_person_leads``), values decrypted."""
+    return {"leads_lead": [_row(lead, subject, link) for lead, link in _person_leads(subject)]}
 
 
 def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
-    """Delete the person's requests (or only the values in ``categories``); idempotent.
+    """Delete the person's requests (or only the values in ``categories``); idempotent: what
+    is erased no longer matches. What the export shows is what goes, claimed or matched.
 
-    Nothing is kept under a legal duty here: the grant of "you may contact me" stays in the
-    consent ledger, which reports it itself.
+    A claimed or matched lead subject left without requests by an erasure of everything is
+    finished as the engine would (``services.retire_emptied``), and its consent ledger's
+    ``Kept`` is reported here. When a lead subject is erased itself, its grant of "you may
+    contact me" stays in its consent ledger, which reports it itself.
     """
-    leads = list(selectors.held_by(subject))
+    leads = [lead for lead, _link in _person_leads(subject)]
     count = services._erase_leads(actor=actor, leads=leads,
                                   categories=set(categories) if categories is not None else None)
+    if categories is None:
+        result = services.retire_emptied(actor=actor, erased_for=subject, records=leads,
+                                         model=Lead)
+        result.erased += count
+        return result
     return Erased(erased=count)
 
 

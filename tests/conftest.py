@@ -8,6 +8,7 @@ from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent, ChainHead
 from piwarden.clients.models import ApiClient
 from piwarden.subjects.models import Subject
+from piwarden.vault import keys
 
 
 @pytest.fixture(scope="session")
@@ -39,6 +40,15 @@ def _uncollected_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _master_key_follows_the_data_dir():
+    """Several conftests point DATA_DIR at a temporary folder, whose master key the vault's
+    provider then caches: forget it after each test, so later tests (and the worker processes
+    they start, which read the data folder's key file) agree on the key."""
+    yield
+    keys.reset_provider()
 
 
 @pytest.fixture

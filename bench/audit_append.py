@@ -4,8 +4,11 @@
 
 Each append carries catalogued categories and a purpose, so the catalog check is on the
 measured path. Figures: one append per transaction with 1 and 4 writers (every append pays a
-durable commit), and 100 appends per transaction (the append's own cost). Runs on a scratch
-database that it creates and removes. Prints one JSON object per figure.
+durable commit), and 100 appends per transaction (the append's own cost). For scale,
+``commit_floor_per_s`` is what the bare database driver does on the same connection with no
+Django and no audit: ``BEGIN``, insert one short row, ``COMMIT``, one writer; no
+one-append-per-transaction figure can exceed it. Runs on a scratch database that it creates
+and removes. Prints one JSON object per figure.
 """
 
 import argparse
@@ -38,6 +41,33 @@ def _append(count: int, writer: int, per_transaction: int = 1) -> None:
             for number in range(first, min(count, first + per_transaction)):
                 services.record(actor=actor, action="bench.append", categories=categories,
                                 purpose=purpose, detail={"writer": writer, "n": number})
+
+
+def _commit_floor(count: int) -> float:
+    """Transactions per second of the bare driver: BEGIN, one short INSERT, COMMIT."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.execute("CREATE TEMP TABLE floor_rows (note TEXT)")
+    insert = "INSERT INTO floor_rows (note) VALUES (%s)"
+    if connection.vendor == "postgresql":
+        def one(number):
+            with raw.transaction():
+                raw.execute(insert, [str(number)], prepare=True)
+    else:
+        insert = insert.replace("%s", "?")
+
+        def one(number):
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute(insert, [str(number)])
+            raw.commit()
+    started = time.perf_counter()
+    for number in range(count):
+        one(number)
+    elapsed = time.perf_counter() - started
+    raw.execute("DROP TABLE floor_rows")
+    return count / elapsed
 
 
 def _writer_process(database_url, data_dir, count, writer, barrier, results) -> None:
@@ -99,6 +129,9 @@ def main() -> None:
         four = _parallel(database_url, data_dir, args.records, writers=4)
         print(json.dumps({"metric": "appends_per_s", "value": round(four), "writers": 4,
                           "per_transaction": 1, **common}), flush=True)
+
+        print(json.dumps({"metric": "commit_floor_per_s", "value": round(_commit_floor(
+            args.records)), "writers": 1, "per_transaction": 1, **common}), flush=True)
 
         started = time.perf_counter()
         result = services.verify()

@@ -41,6 +41,16 @@ class MissingHeadError(Exception):
     pass
 
 
+def _cursor(connection) -> psycopg.Cursor:
+    """The connection's server-binding cursor, kept for the connection's life: making one per
+    append cost about as much as the append's own work on the server."""
+    raw = connection.connection
+    kept = getattr(connection, "_piwarden_audit_cursor", None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        kept = connection._piwarden_audit_cursor = psycopg.Cursor(raw)
+    return kept
+
+
 def append_many(connection, events: list[AuditEvent], digests: list[str]) -> None:
     """``append`` for several events in order; on PostgreSQL in one round trip (pipeline)."""
     if connection.vendor != "postgresql" or len(events) == 1:
@@ -49,7 +59,8 @@ def append_many(connection, events: list[AuditEvent], digests: list[str]) -> Non
         return
     batch = [[*_params(connection, event), digest] for event, digest in zip(events, digests,
                                                                             strict=True)]
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+    cursor = _cursor(connection)
+    with connection.wrap_database_errors:
         cursor.executemany(_POSTGRES_APPEND, batch, returning=True)
         for event in events:
             row = cursor.fetchone()
@@ -75,8 +86,9 @@ def append(connection, event: AuditEvent, digest: str) -> None:
     if connection.vendor == "postgresql":
         # Django's cursors bind on the client, which rules out preparing: use a server-binding
         # psycopg cursor on the same connection, and so in the caller's transaction.
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            row = cursor.execute(_POSTGRES_APPEND, [*params, digest], prepare=True).fetchone()
+        with connection.wrap_database_errors:
+            row = _cursor(connection).execute(_POSTGRES_APPEND, [*params, digest],
+                                              prepare=True).fetchone()
         if row is None:
             raise MissingHeadError
         event.id, event.seq, event.prev_hash, event.hash = row

@@ -74,7 +74,8 @@ def test_erasure_removes_them_and_leaves_the_other_person(account, records):
     erased = _source().erase(actor=ACTOR, subject=account.subject, categories=None)
     # matched: phone, name, message, row; claimed: email, name, row; a consent state each
     assert erased.erased == 9 and erased.anonymized == 2
-    assert [k.category for k in erased.kept] == ["user.consent"]
+    # what the lead subjects' other sources keep: the consent ledger's evidence among it
+    assert "user.consent" in [k.category for k in erased.kept]
     assert list(Lead.objects.all()) == [stranger]
     _gone(matched.subject), _gone(claimed.subject)
     assert ConsentEvent.objects.filter(subject=matched.subject).exists()  # kept as evidence

@@ -4,6 +4,7 @@ full values are on the privacy-center page after a fresh identity check."""
 
 from ninja import Router
 
+from piwarden.accounts import selectors as accounts
 from piwarden.accounts.auth import ACCOUNT_AUTH
 from piwarden.campaigns import selectors, services
 from piwarden.campaigns.schemas import ClaimIn, ClaimOut, RecordsOut
@@ -32,7 +33,7 @@ def _entry(entry) -> dict:
 @router.get("/me/records", response=RecordsOut)
 def my_records(request):
     account = request.auth
-    ids = lead_selectors.matching_subject_ids(account)
+    ids = accounts.matching_subject_ids(account)
     return {
         "claimable": [_lead(x) for x in lead_selectors.claimable(account, ids)
                       .select_related("subject")]

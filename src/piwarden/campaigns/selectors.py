@@ -4,8 +4,8 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
+from piwarden.accounts.selectors import account_of, matching_subject_ids
 from piwarden.campaigns.models import CampaignEntry
-from piwarden.leads.selectors import account_of, matching_subject_ids
 from piwarden.subjects.models import Subject
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from piwarden.audit.actors import Actor
 from piwarden.campaigns import selectors, services
 from piwarden.campaigns.models import CampaignEntry
-from piwarden.leads import services as leads
+from piwarden.subjectdata import services as subjectdata
 from piwarden.subjects.models import Subject
 from piwarden.subjects.registry import Erased, Kept
 
@@ -50,7 +50,7 @@ def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
 
     The consent event of each entry stays in the consent ledger (evidence, legal duty) without
     the scan's key. A claimed or matched entry's subject is then finished as the engine would
-    (``leads.services.retire_emptied``: ledger detached, key shredded, status erased).
+    (``subjectdata.services.retire_emptied``: ledger detached, key shredded, status erased).
     """
     entries = [entry for entry, _link in _person_entries(subject)]
     count = services.erase_entries(
@@ -62,10 +62,11 @@ def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
                          until=(timezone.localdate() + timedelta(days=3 * 365)),
                          reason="The consent ledger keeps that the person agreed, when and to "
                                 "which notice (the scan itself no longer opens)."))
-        # the ledger's own Kept is the one above; only its counts are added
-        retired = leads.retire_emptied(actor=actor, erased_for=subject, records=entries,
-                                       model=CampaignEntry)
-        return Erased(erased=count + retired.erased, anonymized=retired.anonymized, kept=kept)
+        retired = subjectdata.retire_emptied(
+            actor=actor, erased_for=subject, subjects=[entry.subject for entry in entries],
+            model=CampaignEntry)
+        return Erased(erased=count + retired.erased, anonymized=retired.anonymized,
+                      kept=kept + [k for k in retired.kept if k not in kept])
     return Erased(erased=count, kept=kept)
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from piwarden.accounts import selectors as accounts
 from piwarden.accounts.views import account_required, fresh_required
 from piwarden.audit.actors import Actor
 from piwarden.campaigns import selectors, services
@@ -114,7 +115,7 @@ def _masks(subject, fields) -> dict:
 @account_required
 def mine(request):
     account = request.account
-    ids = lead_selectors.matching_subject_ids(account)
+    ids = accounts.matching_subject_ids(account)
     if request.method == "POST":
         claimed = (leads.claim(account=account, lead_ids=request.POST.getlist("lead"))
                    + services.claim(account=account, entry_ids=request.POST.getlist("entry")))

@@ -22,13 +22,11 @@ from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Purpose
 from piwarden.consent import notices
 from piwarden.consent import services as consent
-from piwarden.consent import subject_data as consent_data
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Channel
 from piwarden.leads.models import Lead, LeadChannel, LeadStatus
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
-from piwarden.subjects.registry import Erased
-from piwarden.subjects.services import change_status, create_subject
+from piwarden.subjects.services import create_subject
 from piwarden.vault import services as vault
 
 PURPOSE = "lead.callback"
@@ -288,31 +286,6 @@ def _erase_leads(*, actor: Actor, leads: list[Lead], categories: set[str] | None
                      detail={"requests": len(ids), "rows_deleted": categories is None,
                              "fields": fields})
     return count
-
-
-def retire_emptied(*, actor: Actor, erased_for: Subject, records, model) -> Erased:
-    """Finish each record's subject (lead, campaign contact) other than ``erased_for`` that has
-    no ``model`` row left after an erasure of everything, as the engine finishes a subject it
-    erases itself: its consent ledger detached (``consent.ledger``'s erase: states deleted, IP
-    prefix and browser blanked, events kept), its data key shredded (a restored backup no
-    longer opens its values) and its status ``erased``. Used for an account holder's claimed
-    and matched records; returns what the ledger erased, blanked and keeps."""
-    others = {record.subject_id: record.subject for record in records
-              if record.subject_id != erased_for.pk}
-    left = set(model.objects.filter(subject_id__in=others).values_list("subject_id", flat=True))
-    reason = f"records erased with subject {erased_for.pk}"
-    result = Erased()
-    for subject_id in sorted(set(others) - left):
-        subject = others[subject_id]
-        ledger = consent_data.erase(actor=actor, subject=subject, categories=None)
-        result.erased += ledger.erased
-        result.anonymized += ledger.anonymized
-        result.kept = list(dict.fromkeys(result.kept + ledger.kept))
-        vault.shred(actor=actor, subject=subject, reason=reason)
-        if subject.status != SubjectStatus.ERASED:
-            change_status(actor=actor, subject=subject, status=SubjectStatus.ERASED,
-                          reason=reason)
-    return result
 
 
 @transaction.atomic

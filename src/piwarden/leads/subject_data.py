@@ -3,6 +3,7 @@
 from piwarden.audit.actors import Actor
 from piwarden.leads import selectors, services
 from piwarden.leads.models import Lead
+from piwarden.subjectdata import services as subjectdata
 from piwarden.subjects.models import Subject
 from piwarden.subjects.registry import Erased
 
@@ -42,16 +43,16 @@ def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
     is erased no longer matches. What the export shows is what goes, claimed or matched.
 
     A claimed or matched lead subject left without requests by an erasure of everything is
-    finished as the engine would (``services.retire_emptied``), and its consent ledger's
-    ``Kept`` is reported here. When a lead subject is erased itself, its grant of "you may
-    contact me" stays in its consent ledger, which reports it itself.
+    finished as the engine would (``subjectdata.services.retire_emptied``), and what its
+    consent ledger keeps is reported here. When a lead subject is erased itself, its grant of
+    "you may contact me" stays in its consent ledger, which reports it itself.
     """
     leads = [lead for lead, _link in _person_leads(subject)]
     count = services._erase_leads(actor=actor, leads=leads,
                                   categories=set(categories) if categories is not None else None)
     if categories is None:
-        result = services.retire_emptied(actor=actor, erased_for=subject, records=leads,
-                                         model=Lead)
+        result = subjectdata.retire_emptied(actor=actor, erased_for=subject,
+                                            subjects=[lead.subject for lead in leads], model=Lead)
         result.erased += count
         return result
     return Erased(erased=count)

@@ -1,13 +1,13 @@
 """Read queries of the partners app: a partner's own records, and the sources of a person's data."""
 
 from piwarden.accounts.models import Account
-from piwarden.audit.actors import Actor
+from piwarden.accounts.selectors import matching_subject_ids
 from piwarden.partners.models import PartnerRecord
 from piwarden.partners.services import FIELDS
 from piwarden.subjects.models import Subject, SubjectKind
 from piwarden.vault import services as vault
 
-# Revealing the account's own verified contact to find matching partner records is part of
+# Revealing a partner-supplied person's values for the account holder's export is part of
 # answering the person's access request (PIPL Art. 45, policy §VI).
 LOOKUP_PURPOSE = "rights.requests"
 
@@ -24,16 +24,8 @@ def masked_values(subject: Subject) -> dict[str, str | None]:
 
 def matching_subjects(account: Account) -> list[Subject]:
     """The partner_person subjects holding the account's *verified* phone or e-mail."""
-    actor, ids = Actor.person(account.subject), set()
-    for name, verified in (("phone", account.phone_verified_at),
-                           ("email", account.email_verified_at)):
-        if verified is None:
-            continue
-        value = vault.reveal(actor=actor, subject=account.subject, field=name,
-                             purpose=LOOKUP_PURPOSE)
-        if value:
-            ids.update(vault.find_subject_ids(name, value))
-    return list(Subject.objects.filter(pk__in=ids, kind=SubjectKind.PARTNER_PERSON))
+    return list(Subject.objects.filter(pk__in=matching_subject_ids(account),
+                                       kind=SubjectKind.PARTNER_PERSON))
 
 
 def sources_for(account: Account) -> list[dict]:

@@ -1,9 +1,10 @@
 """The partners app in the subject-data registry (export and erase one person's data)."""
 
-from piwarden.accounts.models import Account
+from piwarden.accounts import selectors as accounts
 from piwarden.audit.actors import Actor
 from piwarden.partners import selectors, services
 from piwarden.partners.models import PartnerRecord
+from piwarden.subjectdata import services as subjectdata
 from piwarden.subjects.models import Subject, SubjectKind
 from piwarden.subjects.registry import Erased, Source
 from piwarden.vault import services as vault
@@ -47,17 +48,26 @@ def _people(subject: Subject) -> list[Subject]:
     the ones matching their verified phone or e-mail (as in the export)."""
     if subject.kind != SubjectKind.ACCOUNT_HOLDER:
         return [subject]
-    account = Account.objects.filter(subject=subject).first()
+    account = accounts.account_of(subject)
     return selectors.matching_subjects(account) if account else []
 
 
 def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
     """What the export shows is what goes: an account holder's erasure also erases the
-    partner records that match them (the engine runs it before the account's own sources)."""
+    partner records that match them (the engine runs it before the account's own sources),
+    and, when it erases everything, finishes those partner-supplied people as a run of their
+    own would (``subjectdata.services.retire_emptied``)."""
+    people = _people(subject)
     result = Erased()
-    for person in _people(subject):
+    for person in people:
         result.erased += services.erase(actor=actor, subject=person,
                                         categories=categories).erased
+    if categories is None:
+        retired = subjectdata.retire_emptied(actor=actor, erased_for=subject, subjects=people,
+                                             model=PartnerRecord)
+        result.erased += retired.erased
+        result.anonymized += retired.anonymized
+        result.kept += retired.kept
     return result
 
 

@@ -282,6 +282,31 @@ def _finish(run_id) -> ErasureRun:
     return run
 
 
+def retire_emptied(*, actor: Actor, erased_for: Subject, subjects, model) -> registry.Erased:
+    """Finish the other subjects whose records an erasure of ``erased_for`` took (an account
+    holder's claimed or matched lead, campaign contact or partner-supplied person) once no
+    ``model`` row of theirs is left: every source erases what it still holds for them (their
+    consent ledger is detached, a request they filed is cleared), then their data key is
+    shredded and their status becomes ``erased``, as a run of their own would end. Runs in
+    the caller's transaction, so a rerun of the calling source finds nothing half-done."""
+    others = {subject.pk: subject for subject in subjects if subject.pk != erased_for.pk}
+    left = set(model.objects.filter(subject_id__in=others).values_list("subject_id", flat=True))
+    reason = f"records erased with subject {erased_for.pk}"
+    result = registry.Erased()
+    for subject_id in sorted(set(others) - left):
+        subject = others[subject_id]
+        for source in sorted(registry.sources(), key=lambda source: source.identifies):
+            part = source.erase(actor=actor, subject=subject, categories=None)
+            result.erased += part.erased
+            result.anonymized += part.anonymized
+            result.kept += [kept for kept in part.kept if kept not in result.kept]
+        vault.shred(actor=actor, subject=subject, reason=reason)
+        if subject.status != SubjectStatus.ERASED:
+            change_status(actor=actor, subject=subject, status=SubjectStatus.ERASED,
+                          reason=reason)
+    return result
+
+
 def certificate(run: ErasureRun, *, completed_at: datetime.datetime,
                 key_destroyed: bool) -> dict:
     """The deletion certificate: what went, what is kept under which basis, until when."""

@@ -9,12 +9,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from piwarden.accounts.api import router as accounts_router
-from piwarden.api_errors import ApiError
 from piwarden.campaigns.api import router as campaigns_router
 from piwarden.catalog.api import router as catalog_router
 from piwarden.collection.api import router as collection_router
 from piwarden.consent.api import router as consent_router
-from piwarden.consent.notices import NoticeVersionError
+from piwarden.errors import ServiceError
 from piwarden.leads.api import router as leads_router
 from piwarden.partners.api import router as partners_router
 from piwarden.payments.api import router as payments_router
@@ -36,14 +35,10 @@ def _error(request, status: int, code: str, message: str, detail=None):
     return api.create_response(request, body, status=status)
 
 
-@api.exception_handler(ApiError)
-def _api_error(request, exc: ApiError):
-    return _error(request, exc.status, exc.code, exc.message, exc.detail)
-
-
-@api.exception_handler(NoticeVersionError)
-def _notice_version_error(request, exc: NoticeVersionError):
-    return _error(request, exc.status, exc.code, exc.message, {"current_version": exc.current})
+@api.exception_handler(ServiceError)
+def _service_error(request, exc: ServiceError):
+    """Every refusal of a service or a router (ApiError is one too), rendered alike."""
+    return _error(request, exc.status, exc.code, exc.message, exc.api_detail())
 
 
 @api.exception_handler(ValidationError)

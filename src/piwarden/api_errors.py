@@ -1,10 +1,8 @@
-"""A machine-readable API error, raised by routers and rendered by piwarden.api."""
+"""A machine-readable API error raised by routers (services raise their ServiceError)."""
+
+from piwarden.errors import ServiceError
 
 
-class ApiError(Exception):
+class ApiError(ServiceError):
     def __init__(self, status: int, code: str, message: str, detail=None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.detail = detail
+        super().__init__(code, message, status=status, detail=detail)

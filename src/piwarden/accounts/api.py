@@ -58,11 +58,6 @@ def _errors(view):
     def wrapper(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except AccountError as exc:
-            detail = dict(exc.detail or {})
-            if exc.field:
-                detail.setdefault("field", exc.field)
-            raise ApiError(exc.status, exc.code, exc.message, detail or None) from None
         except vault.InvalidValue:
             raise ApiError(422, "VALUE_INVALID", "This value is not valid.") from None
         except vault.RevealRefused:

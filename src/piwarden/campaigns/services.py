@@ -24,6 +24,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Channel
+from piwarden.errors import ServiceError
 from piwarden.leads import services as leads
 from piwarden.subjects.models import Subject, SubjectKind
 from piwarden.subjects.services import create_subject
@@ -44,12 +45,8 @@ SCAN_KIND = "campaigns.scan"  # the sealed file's kind (vault/files.py), bound t
 MAX_TEXT = 100
 
 
-class CampaignError(Exception):
+class CampaignError(ServiceError):
     """A refusal; ``code`` is machine-readable, ``field`` names the form field."""
-
-    def __init__(self, code: str, message: str, *, status: int = 422, field: str = ""):
-        super().__init__(message)
-        self.code, self.message, self.status, self.field = code, message, status, field
 
 
 @dataclass(frozen=True)

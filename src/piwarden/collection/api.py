@@ -28,10 +28,7 @@ def ingest_events(request, payload: EventBatchIn):
     `EVENTS_REJECTED`, with the per-event results in `detail`.
     """
     actor = require_scope(request, Scope.COLLECTION_WRITE)
-    try:
-        batch = services.ingest(actor=actor, source=_source(request), events=payload.events)
-    except services.BatchError as exc:
-        raise ApiError(422, exc.code, str(exc)) from None
+    batch = services.ingest(actor=actor, source=_source(request), events=payload.events)
     body = batch.as_json()
     if body["rejected"] == len(batch.results):
         codes = {r.code for r in batch.results}

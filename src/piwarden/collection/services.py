@@ -24,6 +24,7 @@ from piwarden.collection import minimize
 from piwarden.collection.models import DeviceLink, Event
 from piwarden.consent import decisions
 from piwarden.consent.models import Visitor
+from piwarden.errors import ServiceError
 from piwarden.subjects.models import Subject, SubjectStatus
 
 MAX_BATCH = 1000
@@ -37,12 +38,8 @@ _STRUCTURE = frozenset({"event_id", "kind", "occurred_at", "subject", "visitor",
 _LOCATION = frozenset({"latitude", "longitude", "accuracy_m"})
 
 
-class BatchError(ValueError):
+class BatchError(ServiceError):
     """The batch as a whole cannot be taken (empty, too large, not a list)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass

@@ -49,11 +49,6 @@ def _me(request) -> Subject:
     return request.auth.subject
 
 
-def _consent_error(exc: services.ConsentError) -> ApiError:
-    status = 404 if exc.code == "UNKNOWN_PURPOSE" else 422
-    return ApiError(status, exc.code, str(exc))
-
-
 @router.post("/decisions", response=DecisionBatchOut, auth=STAFF_OR_CLIENT)
 def decisions(request, batch: DecisionBatch):
     """Up to 1,000 questions "may purpose P process categories C of subject S now?"."""
@@ -105,14 +100,11 @@ def subject_events(request, subject_id: uuid.UUID):
 def subject_record(request, subject_id: uuid.UUID, payload: ChoiceIn):
     """Record a choice the person made on the website (the site sends the notice it showed)."""
     actor = require_scope(request, Scope.CONSENT_WRITE)
-    try:
-        event = services.record(
-            actor=actor, subject=_subject(subject_id), purpose=payload.purpose,
-            choice=payload.choice, scope=payload.scope, notice_text=payload.notice_text,
-            channel=Channel.API, ip=payload.ip, user_agent=payload.user_agent,
-        )
-    except services.ConsentError as exc:
-        raise _consent_error(exc) from None
+    event = services.record(
+        actor=actor, subject=_subject(subject_id), purpose=payload.purpose,
+        choice=payload.choice, scope=payload.scope, notice_text=payload.notice_text,
+        channel=Channel.API, ip=payload.ip, user_agent=payload.user_agent,
+    )
     return Status(201, _result(event))
 
 
@@ -188,14 +180,11 @@ def my_choice(request, payload: MyChoiceIn):
     if purpose is None:
         raise ApiError(404, "UNKNOWN_PURPOSE", f"There is no purpose '{payload.purpose}'.")
     text = notices.purpose_text(purpose, payload.scope, services.policy_version(), payload.lang)
-    try:
-        event = services.record(
-            actor=Actor.person(subject), subject=subject, purpose=purpose.key,
-            choice=payload.choice, scope=payload.scope, notice_text=text, channel=Channel.API,
-            ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
-        )
-    except services.ConsentError as exc:
-        raise _consent_error(exc) from None
+    event = services.record(
+        actor=Actor.person(subject), subject=subject, purpose=purpose.key,
+        choice=payload.choice, scope=payload.scope, notice_text=text, channel=Channel.API,
+        ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+    )
     return Status(201, _result(event))
 
 
@@ -234,16 +223,13 @@ def banner_choice(request, payload: BannerChoiceIn, response: HttpResponse):
     if subject is not None and check_csrf(request) is not None:
         raise ApiError(403, "CSRF_FAILED", "A signed-in choice needs the CSRF token.")
     actor = Actor.person(subject) if subject else Actor.system("banner")
-    try:
-        if subject is None:
-            subject = _visitor(request, payload.visitor_id, actor, response)
-        events = services.record_banner_choice(
-            actor=actor, subject=subject, action=payload.action, choices=payload.choices,
-            gpc=payload.gpc, lang=payload.lang, ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-        )
-    except services.ConsentError as exc:
-        raise _consent_error(exc) from None
+    if subject is None:
+        subject = _visitor(request, payload.visitor_id, actor, response)
+    events = services.record_banner_choice(
+        actor=actor, subject=subject, action=payload.action, choices=payload.choices,
+        gpc=payload.gpc, lang=payload.lang, ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
+    )
     granted = [e.purpose for e in events if e.choice == "grant"]
     return Status(201, {"recorded": len(events), "granted": granted})
 

@@ -7,6 +7,7 @@ stores as "the notice shown" is what the page, the API and the banner actually s
 from django.utils import translation
 
 from piwarden.catalog.models import Purpose, StorageItem
+from piwarden.errors import ServiceError
 
 _SCOPE_TEXT = {
     "en": {
@@ -78,12 +79,12 @@ BANNER_CATEGORIES = {
 }
 
 
-class NoticeVersionError(Exception):
+class NoticeVersionError(ServiceError):
     """A PI submission without the current notice version (requirement P-2)."""
 
     def __init__(self, status: int, code: str, message: str, current: str):
-        super().__init__(message)
-        self.status, self.code, self.message, self.current = status, code, message, current
+        super().__init__(code, message, status=status, detail={"current_version": current})
+        self.current = current
 
 
 def check_version(shown: str | None) -> str:

@@ -31,6 +31,7 @@ from piwarden.consent.models import (
     Scope,
     Visitor,
 )
+from piwarden.errors import ServiceError
 from piwarden.subjects import freshness
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.services import create_subject
@@ -45,12 +46,11 @@ EVIDENCE_KEY = "consent_evidence_key"
 EVIDENCE_KIND = "consent.evidence"
 
 
-class ConsentError(ValueError):
+class ConsentError(ServiceError):
     """A choice the ledger refuses to record; ``code`` is the API's error code."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
+        super().__init__(code, message, status=404 if code == "UNKNOWN_PURPOSE" else 422)
 
 
 def truncate_ip(ip: str | None) -> str:

@@ -30,14 +30,10 @@ def submit(request, payload: LeadIn):
         raise ApiError(429, "RATE_LIMITED", "Too many requests from this address.")
     if payload.website:  # a bot filled the honeypot: answer as usual, store nothing
         return Status(201, {"received": True})
-    try:
-        services.submit(
-            submission=services.Submission(phone=payload.phone, email=payload.email,
-                                           name=payload.name, message=payload.message),
-            contact_ok=payload.contact_ok, notice_version=payload.notice_version,
-            channel=LeadChannel.API, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""),
-            lang=translation.get_language())
-    except services.LeadError as exc:
-        raise ApiError(exc.status, exc.code, exc.message,
-                       {"field": exc.field} if exc.field else None) from None
+    services.submit(
+        submission=services.Submission(phone=payload.phone, email=payload.email,
+                                       name=payload.name, message=payload.message),
+        contact_ok=payload.contact_ok, notice_version=payload.notice_version,
+        channel=LeadChannel.API, ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        lang=translation.get_language())
     return Status(201, {"received": True})

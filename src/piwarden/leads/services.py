@@ -24,6 +24,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Channel
+from piwarden.errors import ServiceError
 from piwarden.leads.models import Lead, LeadChannel, LeadStatus
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.services import create_subject
@@ -40,12 +41,8 @@ FIELDS = {
 MAX_NAME, MAX_EMAIL, MAX_MESSAGE = 100, 254, 2000
 
 
-class LeadError(Exception):
+class LeadError(ServiceError):
     """A submission or action the service refuses; ``code`` is the API's error code."""
-
-    def __init__(self, code: str, message: str, *, status: int = 422, field: str = ""):
-        super().__init__(message)
-        self.code, self.message, self.status, self.field = code, message, status, field
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,9 @@ def import_batch(request, payload: ImportIn):
     one (index and code); the others are stored. A retried record (same external_id) is
     reported as ``duplicate`` and stored once."""
     actor, partner = _partner(request)
-    try:
-        result = services.import_batch(actor=actor, partner=partner, records=payload.records,
-                                       notice_version=payload.notice_version,
-                                       reference=payload.reference, client=request.auth)
-    except services.PartnerError as exc:
-        raise ApiError(exc.status, exc.code, exc.message) from None
+    result = services.import_batch(actor=actor, partner=partner, records=payload.records,
+                                   notice_version=payload.notice_version,
+                                   reference=payload.reference, client=request.auth)
     return _batch_out(result.batch, result.results)
 
 

@@ -32,6 +32,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Choice, ConsentState, Scope
+from piwarden.errors import ServiceError
 from piwarden.partners.models import ImportBatch, Partner, PartnerClient, PartnerRecord
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.registry import Erased
@@ -49,10 +50,9 @@ MAX_RECORDS = 500
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
-class PartnerError(ValueError):
+class PartnerError(ServiceError):
     def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        super().__init__(code, message, status=status)
 
 
 def authorization_max_days() -> int:

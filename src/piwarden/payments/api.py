@@ -55,24 +55,10 @@ def _body(request, schema, *, exempt=None):
     try:
         services.refuse_card_data(data, **({"exempt": exempt(data)} if exempt else {}))
         return schema.model_validate(data)
-    except services.PaymentError as exc:
-        raise _error(exc) from None
     except PydanticError as exc:
         raise ApiError(422, "VALIDATION_ERROR", "The request is not valid.",
                        [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
                         for e in exc.errors()]) from None
-
-
-def _error(exc: services.PaymentError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message,
-                    {"fields": exc.fields} if exc.fields else None)
-
-
-def _call(fn, **kwargs):
-    try:
-        return fn(**kwargs)
-    except services.PaymentError as exc:
-        raise _error(exc) from None
 
 
 # --- the person ----------------------------------------------------------------------------
@@ -91,9 +77,10 @@ def save_my_profile(request):
     was granted before and not withdrawn, and the current ``notice_version``."""
     payload = _body(request, ProfileIn, exempt=services.profile_exempt)
     data = payload.model_dump(exclude={"consent", "notice_version"}, exclude_none=True)
-    _call(services.save_profile, account=request.auth, data=data,
-          consent_given=payload.consent, notice_version=payload.notice_version, channel="api",
-          ip=client_ip(request) or None, user_agent=request.headers.get("User-Agent", "")[:300])
+    services.save_profile(
+        account=request.auth, data=data, consent_given=payload.consent,
+        notice_version=payload.notice_version, channel="api", ip=client_ip(request) or None,
+        user_agent=request.headers.get("User-Agent", "")[:300])
     return services.masked_profile(request.auth.subject)
 
 
@@ -116,7 +103,7 @@ def cancel_my_order(request, reference: str):
     order = Order.objects.filter(subject=subject, reference=reference).first()
     if order is None:
         raise ApiError(404, "NOT_FOUND", "Not found.")
-    return _call(services.cancel_order, actor=Actor.person(subject), order=order)
+    return services.cancel_order(actor=Actor.person(subject), order=order)
 
 
 @router.get("/me/balance", response=BalanceOut, auth=ACCOUNT_AUTH)
@@ -127,7 +114,7 @@ def my_balance(request):
 @router.post("/me/refund", response=TransactionOut, auth=ACCOUNT_AUTH)
 def refund_my_balance(request):
     subject = request.auth.subject
-    return _call(services.request_refund, actor=Actor.person(subject), subject=subject)
+    return services.request_refund(actor=Actor.person(subject), subject=subject)
 
 
 @router.get("/me/transactions", response=list[TransactionOut], auth=ACCOUNT_AUTH)
@@ -142,10 +129,10 @@ def my_transactions(request):
 def create_order(request):
     actor = require_scope(request, Scope.PAYMENTS_WRITE)
     payload = _body(request, OrderIn)
-    subject = _call(services.payer, subject_id=payload.subject)
-    order = _call(services.create_order, actor=actor, subject=subject,
-                  reference=payload.reference, amount_minor=payload.amount_minor,
-                  currency=payload.currency, description=payload.description)
+    subject = services.payer(subject_id=payload.subject)
+    order = services.create_order(actor=actor, subject=subject,
+                                  reference=payload.reference, amount_minor=payload.amount_minor,
+                                  currency=payload.currency, description=payload.description)
     return Status(201, order)
 
 
@@ -158,7 +145,7 @@ def record_payment(request, reference: str):
     order = Order.objects.filter(reference=reference).first()
     if order is None:
         raise ApiError(404, "NOT_FOUND", "Not found.")
-    record = _call(services.record_payment, actor=actor, order=order, **payload.model_dump())
+    record = services.record_payment(actor=actor, order=order, **payload.model_dump())
     return Status(201, record)
 
 
@@ -167,9 +154,9 @@ def record_payment(request, reference: str):
 def top_up(request):
     actor = require_scope(request, Scope.PAYMENTS_WRITE)
     payload = _body(request, TopUpIn)
-    subject = _call(services.payer, subject_id=payload.subject)
-    record = _call(services.top_up, actor=actor, subject=subject,
-                   **payload.model_dump(exclude={"subject"}))
+    subject = services.payer(subject_id=payload.subject)
+    record = services.top_up(actor=actor, subject=subject,
+                             **payload.model_dump(exclude={"subject"}))
     return Status(201, record)
 
 
@@ -182,5 +169,5 @@ def complete_refund(request, refund_id: int):
                                         restricted=False).first()
     if refund is None:
         raise ApiError(404, "NOT_FOUND", "Not found.")
-    return _call(services.complete_refund, actor=actor, refund=refund,
-                 provider_reference=payload.provider_reference)
+    return services.complete_refund(actor=actor, refund=refund,
+                                    provider_reference=payload.provider_reference)

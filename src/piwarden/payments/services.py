@@ -25,6 +25,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.decisions import decide
 from piwarden.consent.erasure import covered
+from piwarden.errors import ServiceError
 from piwarden.payments import carddata, conf
 from piwarden.payments.models import (
     CreditBalance,
@@ -55,10 +56,13 @@ _REFERENCE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class PaymentError(Exception):
+class PaymentError(ServiceError):
+    """``fields``: the form fields at fault (the pages mark them; the API lists them)."""
+
     def __init__(self, status: int, code: str, message: str, *, fields: list[str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, str(message), fields or []
+        super().__init__(code, message, status=status,
+                         detail={"fields": fields} if fields else None)
+        self.fields = fields or []
 
 
 def categories_of(names) -> list[str]:

@@ -51,10 +51,6 @@ def _out(req: RightsRequest, *, staff: bool = False) -> dict:
     return data
 
 
-def _error(exc: services.RightsError) -> ApiError:
-    return ApiError(exc.status, exc.code, exc.message)
-
-
 def _params(body: RequestIn) -> dict:
     return {"categories": body.categories, "purpose": body.purpose, "field": body.field,
             "lang": body.lang}
@@ -81,12 +77,9 @@ def my_new_request(request, body: RequestIn):
         raise ApiError(403, "REAUTH_REQUIRED", "Confirm it is you first (POST /account/reauth).")
     check_version(body.notice_version)
     subject = request.auth.subject
-    try:
-        req = services.submit(actor=Actor.person(subject), subject=subject, type=body.type,
-                              channel=RequestChannel.API, params=_params(body), text=body.text,
-                              verified=True)
-    except services.RightsError as exc:
-        raise _error(exc) from None
+    req = services.submit(actor=Actor.person(subject), subject=subject, type=body.type,
+                          channel=RequestChannel.API, params=_params(body), text=body.text,
+                          verified=True)
     return Status(201, _out(req))
 
 
@@ -96,13 +89,10 @@ def my_withdraw(request, request_id: uuid.UUID):
     req = selectors.request_of(subject, request_id)
     if req is None:
         raise ApiError(404, "NOT_FOUND", "No such request.")
-    try:
-        if req.type == "cancellation":
-            req = services.undo_cancellation(actor=Actor.person(subject), rights_request=req)
-        else:
-            req = services.withdraw(actor=Actor.person(subject), rights_request=req)
-    except services.RightsError as exc:
-        raise _error(exc) from None
+    if req.type == "cancellation":
+        req = services.undo_cancellation(actor=Actor.person(subject), rights_request=req)
+    else:
+        req = services.withdraw(actor=Actor.person(subject), rights_request=req)
     return _out(req)
 
 
@@ -142,21 +132,15 @@ def submit_request(request, body: StaffRequestIn):
     subject = Subject.objects.filter(pk=body.subject).first()
     if subject is None:
         raise ApiError(404, "NOT_FOUND", "No such subject.")
-    try:
-        req = services.submit(actor=actor, subject=subject, type=body.type,
-                              channel=RequestChannel.API, params=_params(body), text=body.text,
-                              verified=body.verified)
-    except services.RightsError as exc:
-        raise _error(exc) from None
+    req = services.submit(actor=actor, subject=subject, type=body.type,
+                          channel=RequestChannel.API, params=_params(body), text=body.text,
+                          verified=body.verified)
     return Status(201, _out(req, staff=True))
 
 
 def _act(request, request_id, action, **kwargs):
     actor = require_scope(request, Scope.RIGHTS_WRITE)
-    try:
-        req = action(actor=actor, rights_request=_get(request_id), **kwargs)
-    except services.RightsError as exc:
-        raise _error(exc) from None
+    req = action(actor=actor, rights_request=_get(request_id), **kwargs)
     return _out(req, staff=True)
 
 

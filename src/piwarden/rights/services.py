@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import DataCategory, Purpose
+from piwarden.errors import ServiceError
 from piwarden.rights import deadlines, notify
 from piwarden.rights.models import (
     CLOSED_STATUSES,
@@ -56,10 +57,9 @@ SELF_SERVICE = ("name", "contact_other", "address", "user_name")
 REMIND_BUSINESS_DAYS = 2
 
 
-class RightsError(Exception):
+class RightsError(ServiceError):
     def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.message, self.status = code, message, status
+        super().__init__(code, message, status=status)
 
 
 def cooling_off_days() -> int:

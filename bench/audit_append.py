@@ -49,8 +49,8 @@ def _commit_floor(count: int) -> float:
 
     connection.ensure_connection()
     raw = connection.connection
-    raw.execute("CREATE TEMP TABLE floor_rows (note TEXT)")
-    insert = "INSERT INTO floor_rows (note) VALUES (%s)"
+    raw.execute("CREATE TABLE bench_commit_floor (note TEXT)")  # logged, like the trail
+    insert = "INSERT INTO bench_commit_floor (note) VALUES (%s)"
     if connection.vendor == "postgresql":
         def one(number):
             with raw.transaction():
@@ -66,7 +66,7 @@ def _commit_floor(count: int) -> float:
     for number in range(count):
         one(number)
     elapsed = time.perf_counter() - started
-    raw.execute("DROP TABLE floor_rows")
+    raw.execute("DROP TABLE bench_commit_floor")
     return count / elapsed
 
 

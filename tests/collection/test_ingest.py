@@ -155,6 +155,12 @@ def test_ids_are_per_person_so_one_persons_rows_stay_together(person, make_subje
     assert [r.status for r in again.results + later.results] == [
         "duplicate", "stored", "stored"]
     assert Event.objects.filter(event_id="id-1").count() == 2
+    third = make_subject()
+    mixed = ingest([event("id-1", subject=person, url="/a"), event("id-1", subject=third,
+                                                                   url="/d"),
+                    event("id-1", subject=third, url="/e")])
+    assert [r.status for r in mixed.results] == ["duplicate", "stored", "duplicate"]
+    assert Event.objects.filter(event_id="id-1").count() == 3
 
 
 def test_one_audit_record_per_batch_without_values(person):

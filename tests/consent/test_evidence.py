@@ -2,6 +2,8 @@
 admin download with ``consent.view_evidence``, unreadable after the person's erasure while the
 ledger keeps the event."""
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
@@ -138,5 +140,30 @@ def test_a_scan_sealed_by_a_campaign_is_stored_as_given(admin_client, person, sy
                            evidence_sealed=True)
     assert _stored(event) == b"\x01already sealed" and event.evidence_id is None
     page = admin_client.get(f"/admin/consent/consentevent/{event.pk}/change/")
-    assert b"scan opens from the entry" in page.content
+    assert b"Sealed by its campaign entry: it opens from the entry" in page.content
     assert admin_client.get(_url(event)).status_code == 410
+
+
+def test_a_scan_stored_before_sealing_is_deleted_by_the_erasure(admin_client, person,
+                                                                system_actor):
+    """A plaintext scan from before sealing (no ``evidence_id``, not a sealed blob) cannot be
+    reached by shredding a key: the erasure deletes it and keeps the event."""
+    legacy = services.grant(actor=system_actor, subject=person, purpose="marketing.phone",
+                            notice_text="Printed", channel=Channel.OFFLINE,
+                            evidence=ContentFile(SCAN, name="old.pdf"), evidence_sealed=True)
+    sealed = services.grant(actor=system_actor, subject=person, purpose="marketing.email",
+                            notice_text="Printed", channel=Channel.OFFLINE,
+                            evidence=ContentFile(b"\x01already sealed", name="x.scan"),
+                            evidence_sealed=True)
+    path = legacy.evidence.path
+    page = admin_client.get(f"/admin/consent/consentevent/{legacy.pk}/change/")
+    assert b"Stored unencrypted before evidence was sealed" in page.content
+    with transaction.atomic():
+        run = subjectdata.start_erasure(actor=system_actor, subject=person, categories=None,
+                                        reason="test erasure")
+    subjectdata.run_erasure(run_id=run.pk)
+    legacy.refresh_from_db()
+    sealed.refresh_from_db()
+    assert not legacy.evidence and ConsentEvent.objects.filter(pk=legacy.pk).exists()
+    assert not Path(path).exists()
+    assert _stored(sealed) == b"\x01already sealed"  # sealed: kept, its key is what goes

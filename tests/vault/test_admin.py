@@ -145,3 +145,26 @@ def test_staff_cannot_reveal_credentials_or_use_all_pi_purposes(client, django_u
     offered = {key for key, _ in RevealForm(category="user.id_info").fields["purpose"].choices}
     assert offered and not offered & {"disclosure.authorities", "sharing.legal",
                                       "transfer.corporate"}
+
+
+def test_file_keys_are_neither_revealed_in_the_console_nor_exported(client,
+                                                                    django_user_model):
+    """A sealed file's key opens the file outside its audited download: it is key material."""
+    from django.db import transaction
+
+    from piwarden.audit.actors import Actor
+    from piwarden.subjects.services import create_subject
+    from piwarden.vault import files, subject_data
+
+    revealer = staff("keyholder", "reveal_vaultvalue")
+    client.force_login(revealer)
+    key = files.new_key()
+    with transaction.atomic():
+        subject = create_subject(actor=Actor.system("t"), kind="account_holder")
+        vault.put(actor=Actor.system("t"), subject=subject, field="rights_evidence_key",
+                  value=key, purpose="rights.requests")
+    row = VaultValue.objects.get(subject=subject, field="rights_evidence_key")
+    assert client.get(f"/admin/vault/vaultvalue/{row.pk}/reveal/").status_code == 403
+    exported = subject_data.export(subject)["values"]
+    assert [r["field"] for r in exported] == ["rights_evidence_key"]
+    assert key not in str(exported)

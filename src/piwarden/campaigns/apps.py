@@ -15,7 +15,7 @@ class CampaignsConfig(AppConfig):
         register(VaultField("campaigns_title", "user.title"))
         register(VaultField("campaigns_occupation", "user.occupation"))
         register(VaultField("campaigns_scan_key", "user.consent", normalize=files.normalize_key,
-                            mask=files.mask_key))
+                            mask=files.mask_key, secret=True))
         registry.register(registry.Source(
             name="campaigns.entries", models=(CampaignEntry,), categories=subject_data.CATEGORIES,
             export=subject_data.export, erase=subject_data.erase))

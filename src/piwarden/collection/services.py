@@ -204,7 +204,7 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
     rows: list[tuple[Result, dict, _Kind, frozenset[str]]] = []
     links: dict[tuple, datetime] = {}
     dropped = Counter()
-    seen: set[str] = set()
+    seen: set[tuple] = set()
     for event in raw:
         event_id = event.get("event_id")
         if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
@@ -213,10 +213,6 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
             continue
         result = Result(event_id, "rejected")
         results.append(result)
-        if event_id in seen:
-            result.status = "duplicate"
-            continue
-        seen.add(event_id)
         kind = kinds.get(event.get("kind"))
         if kind is None or kind.activity not in ACTIVITIES:
             result.code = "UNKNOWN_KIND"
@@ -251,6 +247,10 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
             else:
                 result.dropped.append("visitor")
         owner = subject_id or visitor_subject
+        if (owner, event_id) in seen:  # the same key as the database's: person, sender, id
+            result.status = "duplicate"
+            continue
+        seen.add((owner, event_id))
         categories = frozenset(kind.fields[name] for name in data
                                if name in kind.fields and name not in result.dropped)
         if not columns:
@@ -279,7 +279,7 @@ def _store(*, actor: Actor, source: str, rows: list, links: dict, results: list[
     stored = _insert([columns for _, columns, _, _ in rows], now)
     new, purposes, categories = [], Counter(), set()
     for result, columns, kind, cats in rows:
-        if columns["event_id"] not in stored:
+        if _key(columns["subject_id"], columns["event_id"]) not in stored:
             result.status = "duplicate"
             continue
         result.status = "stored"
@@ -308,8 +308,14 @@ _COLUMNS = ("source", "event_id", "subject_id", "kind", "activity", "occurred_at
 _NULLABLE = frozenset({"duration_ms", "latitude", "longitude", "accuracy_m"})
 
 
-def _insert(rows: list[dict], now: datetime) -> set[str]:
-    """Insert the events whose id this source has not sent before; return the ids stored.
+def _key(subject_id, event_id: str) -> tuple[uuid.UUID, str]:
+    """A stored row's identity as the unique key has it, whatever form the driver returns."""
+    return uuid.UUID(str(subject_id)), event_id
+
+
+def _insert(rows: list[dict], now: datetime) -> set[tuple[uuid.UUID, str]]:
+    """Insert the events this source has not sent before for that person; return the
+    (subject, event id) pairs stored.
 
     ``INSERT … ON CONFLICT DO NOTHING RETURNING``: the conflict clause is the duplicate check
     (a retry racing its original in another process included). Raw SQL, because bulk_create
@@ -331,7 +337,7 @@ def _insert(rows: list[dict], now: datetime) -> set[str]:
     conflict = (f"ON CONFLICT ({quote('subject_id')}, {quote('source')}, {quote('event_id')}) "
                 "DO NOTHING")
     table = quote(Event._meta.db_table)
-    returning = f"RETURNING {quote('event_id')}"
+    returning = f"RETURNING {quote('subject_id')}, {quote('event_id')}"
     if connection.vendor == "postgresql":
         # COPY into a session-local staging table (psycopg formats COPY rows in C; binding
         # 21 arrays of 1,000 values cost more than the database's work), then one statement
@@ -347,7 +353,7 @@ def _insert(rows: list[dict], now: datetime) -> set[str]:
             cursor.execute(f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
                            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved "
                            f"{conflict} {returning}")
-            return {row[0] for row in cursor.fetchall()}
+            return {_key(*row) for row in cursor.fetchall()}
     placeholders = ", ".join(["%s"] * len(_COLUMNS))
     sql = (f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
            f"{conflict} {returning}")
@@ -355,7 +361,7 @@ def _insert(rows: list[dict], now: datetime) -> set[str]:
     with connection.cursor() as cursor:
         for row in values:  # SQLite: no statement round trips to save
             cursor.execute(sql, row)
-            stored.update(event_id for (event_id,) in cursor.fetchall())
+            stored.update(_key(*row) for row in cursor.fetchall())
     return stored
 
 

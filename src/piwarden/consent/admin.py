@@ -109,8 +109,10 @@ class ConsentEventAdmin(admin.ModelAdmin):
     def evidence_link(self, obj):
         if not obj.evidence:
             return "—"
+        if services.stored_unsealed(obj):
+            return "Stored unencrypted before evidence was sealed; an erasure deletes it."
         if obj.evidence_id is None:
-            return "Not sealed by the ledger: a campaign entry's scan opens from the entry."
+            return "Sealed by its campaign entry: it opens from the entry."
         url = reverse("admin:consent_consentevent_evidence", args=[obj.pk])
         return format_html('<a href="{}">Download the paper form (audited)</a>', url)
 

@@ -195,6 +195,18 @@ def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
     return event
 
 
+def stored_unsealed(event: ConsentEvent) -> bool:
+    """A scan stored before evidence was sealed: neither the ledger's (``evidence_id``) nor a
+    campaign's sealed blob. Erasure deletes it, since no key shredding can reach it."""
+    if not event.evidence or event.evidence_id is not None:
+        return False
+    try:
+        with event.evidence.open("rb") as handle:
+            return handle.read(len(files.FORMAT)) != files.FORMAT
+    except OSError:
+        return False
+
+
 def read_evidence(*, actor: Actor, event: ConsentEvent) -> tuple[bytes, str]:
     """The paper form's scan and its type, for staff (the caller checks
     ``consent.view_evidence``); audited. Raises files.FileGone when erased, or sealed by

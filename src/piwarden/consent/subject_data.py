@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
+from piwarden.consent import services
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import (
     BasisException,
@@ -70,6 +71,18 @@ def export(subject: Subject) -> dict[str, list[dict]]:
     }
 
 
+def _delete_unsealed_scans(subject: Subject) -> int:
+    """Scans stored before sealing are plaintext on disk: shredding the key cannot reach
+    them, so they are deleted (the event stays as evidence, without its scan)."""
+    unsealed = [event for event in ConsentEvent.objects.filter(subject=subject,
+                                                               evidence_id=None)
+                .exclude(evidence="") if services.stored_unsealed(event)]
+    for event in unsealed:
+        event.evidence.delete(save=False)
+    ConsentEvent.objects.filter(pk__in=[e.pk for e in unsealed]).update(evidence="")
+    return len(unsealed)
+
+
 def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> registry.Erased:
     from piwarden.subjectdata.services import retention_until
 
@@ -95,6 +108,8 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
                           .update(ip_prefix="", user_agent=""))
     result.anonymized += (BasisException.objects.filter(subject=subject).exclude(reason="")
                           .update(reason=""))
+    if categories is None:
+        result.erased += _delete_unsealed_scans(subject)
     freshness.subject_changed(subject.pk)
     freshness.changed(freshness.EXCEPTIONS)
     if ConsentEvent.objects.filter(subject=subject).exists():

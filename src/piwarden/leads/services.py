@@ -110,7 +110,9 @@ def clean(submission: Submission) -> Submission:
 
 
 def _lead_subject(data: Submission) -> Subject | None:
-    """The active lead subject that already holds this phone number or e-mail address."""
+    """The active lead subject that already holds this phone number or e-mail address, locked
+    (as ``subjectdata.retire_emptied`` locks it), so a concurrent erasure cannot retire it
+    under the new request: one of the two waits, then sees the other's outcome."""
     ids = []
     for field in ("phone", "email"):
         value = getattr(data, field)
@@ -118,7 +120,8 @@ def _lead_subject(data: Submission) -> Subject | None:
             ids += vault.find_subject_ids(field, value)
     if not ids:
         return None
-    return (Subject.objects.filter(pk__in=ids, kind=SubjectKind.LEAD, status=SubjectStatus.ACTIVE)
+    return (Subject.objects.select_for_update(no_key=True)
+            .filter(pk__in=ids, kind=SubjectKind.LEAD, status=SubjectStatus.ACTIVE)
             .order_by("created_at").first())
 
 

@@ -212,12 +212,15 @@ def _looks_like_phone(value: str) -> bool:
 
 
 def _subject_for(*, actor: Actor, values: dict[str, str]) -> Subject:
-    """Reuse the partner_person subject that already holds this phone or e-mail."""
+    """Reuse the partner_person subject that already holds this phone or e-mail, locked so
+    that an account holder's erasure cannot retire it under the new record (see
+    ``subjectdata.services.retire_emptied``)."""
     for name in ("phone", "email"):
         if name in values:
             ids = vault.find_subject_ids(name, values[name])
-            found = Subject.objects.filter(pk__in=ids, kind=SubjectKind.PARTNER_PERSON,
-                                           status=SubjectStatus.ACTIVE).order_by("created_at").first()
+            found = (Subject.objects.select_for_update(no_key=True)
+                     .filter(pk__in=ids, kind=SubjectKind.PARTNER_PERSON,
+                             status=SubjectStatus.ACTIVE).order_by("created_at").first())
             if found is not None:
                 return found
     return create_subject(actor=actor, kind=SubjectKind.PARTNER_PERSON)

@@ -290,6 +290,9 @@ def retire_emptied(*, actor: Actor, erased_for: Subject, subjects, model) -> reg
     shredded and their status becomes ``erased``, as a run of their own would end. Runs in
     the caller's transaction, so a rerun of the calling source finds nothing half-done."""
     others = {subject.pk: subject for subject in subjects if subject.pk != erased_for.pk}
+    # Locked first (as a new lead or import for them locks them): no row can be added to a
+    # subject between "none left" and its retirement.
+    list(Subject.objects.select_for_update(no_key=True).filter(pk__in=others).values("pk"))
     left = set(model.objects.filter(subject_id__in=others).values_list("subject_id", flat=True))
     reason = f"records erased with subject {erased_for.pk}"
     result = registry.Erased()

@@ -58,10 +58,11 @@ class VaultValueAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         row = get_object_or_404(VaultValue.objects.select_related("subject"), pk=object_id)
         try:
-            category = fields.get(row.field).category
+            vault_field = fields.get(row.field)
         except vault.UnknownField:
             raise Http404("unregistered vault field") from None
-        if category.startswith(CREDENTIALS):  # secrets are never shown, not even to staff
+        category = vault_field.category
+        if category.startswith(CREDENTIALS) or vault_field.secret:  # never shown, not to staff
             raise PermissionDenied
         form = RevealForm(request.POST or None, category=category)
         value = None

@@ -158,6 +158,9 @@ class VaultField:
     # What the blind index is computed on: lets e-mail match case-insensitively while the
     # stored value keeps the local part's case.
     index_form: Callable[[str], str] = field(default=_same)
+    # Key material (a sealed file's key): used by its app's audited service only, never
+    # exported or shown in the console, like a credential.
+    secret: bool = False
 
     def __post_init__(self):
         if not _FIELD_NAME.match(self.name):
@@ -201,6 +204,6 @@ register(VaultField("bank_account", "user.financial.bank_account", indexed=True,
                     normalize=normalize_bank_account, mask=mask_bank_account))
 # Keys of sealed evidence files (vault/files.py): one per subject and kind.
 register(VaultField("rights_evidence_key", "user.rights_request",
-                    normalize=normalize_key, mask=mask_key))
+                    normalize=normalize_key, mask=mask_key, secret=True))
 register(VaultField("consent_evidence_key", "user.consent",
-                    normalize=normalize_key, mask=mask_key))
+                    normalize=normalize_key, mask=mask_key, secret=True))

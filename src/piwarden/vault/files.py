@@ -168,8 +168,12 @@ def open_stored(*, actor, subject, field: str, purpose: str, kind: str, owner_id
                        reason=reason) if stored else None
     if key is None:
         raise FileGone(kind)
-    with stored.open("rb") as handle:
-        data = open_(handle.read(), key=key, kind=kind, owner_id=owner_id)
+    try:
+        with stored.open("rb") as handle:
+            blob = handle.read()
+    except OSError:  # the file itself is gone (deleted, a restore without media)
+        raise FileGone(kind) from None
+    data = open_(blob, key=key, kind=kind, owner_id=owner_id)
     return data, content_type(data) or "application/octet-stream"
 
 

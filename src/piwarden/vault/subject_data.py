@@ -32,8 +32,8 @@ def export(subject: Subject) -> dict[str, list[dict]]:
     for field, updated_at in values.values_list("field", "updated_at"):
         vault_field = _field(field)
         category = vault_field.category if vault_field else ""
-        if not category or category.startswith("user.credentials"):
-            value = "(set; a credential is never exported)"
+        if not category or category.startswith("user.credentials") or vault_field.secret:
+            value = "(set; a credential or key is never exported)"
         else:
             value = services.reveal(actor=ACTOR, subject=subject, field=field, purpose=PURPOSE)
         rows.append({"field": field, "category": category, "value": value,

@@ -52,6 +52,42 @@ def _master_key_follows_the_data_dir():
 
 
 @pytest.fixture
+def fresh_caches(settings, tmp_path):
+    """Own DATA_DIR (so own freshness file) per test, and no cached decision or catalog view
+    outliving the test's rollback. Apps whose tests read cached decisions make it autouse."""
+    from piwarden.catalog import selectors
+    from piwarden.consent import decisions
+    from piwarden.subjects import freshness
+
+    settings.DATA_DIR = tmp_path
+    freshness.reset()
+    decisions.clear_cache()
+    selectors.clear_cache()
+    yield
+    freshness.reset()
+    decisions.clear_cache()
+    selectors.clear_cache()
+
+
+@pytest.fixture
+def make_subject(system_actor):
+    from django.db import transaction
+
+    from piwarden.subjects.models import SubjectKind
+    from piwarden.subjects.services import create_subject
+
+    def make(kind=SubjectKind.ACCOUNT_HOLDER):
+        with transaction.atomic():
+            return create_subject(actor=system_actor, kind=kind)
+    return make
+
+
+@pytest.fixture
+def person(make_subject):
+    return make_subject()
+
+
+@pytest.fixture
 def system_actor():
     return Actor.system("tests")
 

@@ -3,47 +3,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from piwarden.audit.actors import Actor
-from piwarden.catalog import selectors
 from piwarden.catalog.services import load_catalog
 from piwarden.clients import services as clients
-from piwarden.consent import decisions
 from piwarden.consent import services as consent
-from piwarden.subjects import freshness
-from piwarden.subjects.models import SubjectKind
-from piwarden.subjects.services import create_subject
 
 NOTICE = "We use your location to show nearby service points. You can withdraw at any time."
 URL = "/api/v1/collection/events"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches(settings, tmp_path):
-    """Own freshness file per test, so no cached decision or catalog outlives a rollback."""
-    settings.DATA_DIR = tmp_path
-    freshness.reset()
-    decisions.clear_cache()
-    selectors.clear_cache()
-    yield
-    freshness.reset()
-    decisions.clear_cache()
-    selectors.clear_cache()
-
-
-@pytest.fixture
-def make_subject(system_actor):
-    def make(kind=SubjectKind.ACCOUNT_HOLDER):
-        with transaction.atomic():
-            return create_subject(actor=system_actor, kind=kind)
-    return make
-
-
-@pytest.fixture
-def person(make_subject):
-    return make_subject()
+def _fresh(fresh_caches):
+    """Every collection test decides on consent: no cached decision may outlive a test."""
 
 
 @pytest.fixture

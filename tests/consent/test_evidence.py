@@ -5,8 +5,6 @@ ledger keeps the event."""
 from pathlib import Path
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -19,6 +17,7 @@ from piwarden.subjectdata import services as subjectdata
 from piwarden.vault import files
 from piwarden.vault import services as vault
 from piwarden.vault.models import DataKey
+from tests.staff import staff_client
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/consent/consentevent/add/"
@@ -51,14 +50,7 @@ def _stored(event) -> bytes:
 
 
 def _staff(*codenames, name="clerk") -> Client:
-    user = get_user_model().objects.create_user(name, f"{name}@operator.test", "x",
-                                                is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="consent",
-                                                         codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
+    return staff_client("consent", *codenames, name=name)
 
 
 def _url(event) -> str:

@@ -2,8 +2,6 @@
 admin download with ``rights.view_evidence``, unreadable after the person's erasure."""
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
@@ -15,6 +13,7 @@ from piwarden.rights.models import RightsRequest
 from piwarden.vault import files
 from piwarden.vault import services as vault
 from piwarden.vault.models import DataKey
+from tests.staff import staff_client
 
 from .conftest import run_engine
 
@@ -42,14 +41,7 @@ def _stored(req) -> bytes:
 
 
 def _staff(*codenames, name="clerk") -> Client:
-    user = get_user_model().objects.create_user(name, f"{name}@operator.test", "x",
-                                                is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="rights",
-                                                         codename__in=codenames))
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
+    return staff_client("rights", *codenames, name=name)
 
 
 def _url(req) -> str:

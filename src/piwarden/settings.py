@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "piwarden.payments",
     "piwarden.subjectdata",
     "piwarden.rights",
+    "piwarden.alerts",
+    "piwarden.outbox",
+    "piwarden.sharing",
 ]
 
 MIDDLEWARE = [

@@ -82,7 +82,10 @@ def catalog_document() -> dict:
         "recipients": [
             {"key": r.key, **_name(r), "legal_name": r.legal_name or None, "role": r.role,
              "status": r.status, "country": r.country or None,
-             **_optional(r, "contact", "policy_ref", "note")}
+             **_optional(r, "contact", "uscc"),
+             **{name: getattr(r, name) for name in (
+                 "hosts", "script_hosts", "categories", "purposes") if getattr(r, name)},
+             **_optional(r, "policy_ref", "note")}
             for r in Recipient.objects.filter(retired=False)
         ],
         "processing_activities": [_activity(a) for a in ProcessingActivity.objects.filter(

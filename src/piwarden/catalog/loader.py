@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
+from stdnum.cn import uscc as cn_uscc
 
 from piwarden.subjects.models import SubjectKind
 
@@ -184,6 +185,30 @@ def _index(entries: list[dict], section: str, report: _Report, paths=None) -> di
     return by_key
 
 
+def _check_recipient(key: str, recipient: dict, cats: dict, purposes: dict,
+                     report: _Report) -> None:
+    """A named recipient: legal name and country, a valid USCC for a PRC company (GB 32100
+    check character), and an allowlist of known categories and purposes."""
+    where = recipient["_path"]
+    if recipient["status"] == "active" and not (recipient["legal_name"] and
+                                                recipient["country"]):
+        report.add((*where, "status"), f"recipient '{key}' is active but has no legal_name "
+                   "or country; keep it a draft until it is named")
+    uscc = recipient.get("uscc")
+    if uscc and not cn_uscc.is_valid(uscc):
+        report.add((*where, "uscc"), f"'{uscc}' is not a valid Unified Social Credit Code "
+                   "(its check character is wrong)")
+    if (recipient["status"] == "active" and recipient["country"] == "CN"
+            and recipient["role"] != "authority" and not uscc):
+        report.add((*where, "uscc"), f"recipient '{key}' is an active PRC company but has no "
+                   "Unified Social Credit Code")
+    for field_name, known, noun in (("categories", cats, "data category"),
+                                    ("purposes", purposes, "purpose")):
+        for i, item in enumerate(recipient.get(field_name) or []):
+            if item not in known:
+                report.add((*where, field_name, i), f"unknown {noun} '{item}'")
+
+
 def _check_references(data: dict, categories: list[dict], report: _Report) -> None:
     bases = _index(data["legal_bases"], "legal_bases", report)
     cats = _index(categories, "categories", report, [c["path"] for c in categories])
@@ -227,10 +252,7 @@ def _check_references(data: dict, categories: list[dict], report: _Report) -> No
                 report.add(function["_path"] + ("purposes", i), f"unknown purpose '{key}'")
 
     for key, recipient in recipients.items():
-        if recipient["status"] == "active" and not (recipient["legal_name"] and
-                                                    recipient["country"]):
-            report.add(recipient["_path"] + ("status",), f"recipient '{key}' is active but has "
-                       "no legal_name or country; keep it a draft until it is named")
+        _check_recipient(key, recipient, cats, purposes, report)
 
     refs = {"legal_bases": (bases, "legal basis"), "categories": (cats, "data category"),
             "systems": (systems, "system"), "recipients": (recipients, "recipient")}

@@ -149,8 +149,24 @@ class Recipient(CatalogEntry):
     status = models.CharField(max_length=16, choices=RecipientStatus.choices)
     country = models.CharField(max_length=2, blank=True)
     contact = models.CharField(max_length=200, blank=True)
+    uscc = models.CharField(
+        max_length=18, blank=True, help_text="Unified Social Credit Code (PRC entities).")
+    hosts = models.JSONField(
+        default=list, blank=True,
+        help_text="Hosts PI may be delivered to (HTTPS endpoints, e-mail domains); '*.' "
+                  "allows subdomains. Egress control refuses any other host.")
+    script_hosts = models.JSONField(
+        default=list, blank=True, help_text="Origins of the recipient's browser scripts (CSP).")
+    categories = models.JSONField(
+        default=list, blank=True, help_text="The categories it may receive (allowlist).")
+    purposes = models.JSONField(
+        default=list, blank=True, help_text="The purposes it may receive them for.")
     policy_ref = models.CharField(max_length=100, blank=True)
     note = models.TextField(blank=True)
+
+    @property
+    def name(self) -> str:
+        return self.legal_name or self.name_en
 
 
 class ProcessingActivity(CatalogEntry):

@@ -66,6 +66,11 @@ class RecipientOut(Schema):
     status: str
     country: str
     contact: str
+    uscc: str = Field(description="Unified Social Credit Code of a PRC entity")
+    hosts: list[str] = Field(description="Hosts PI may be delivered to (egress allowlist)")
+    script_hosts: list[str] = Field(description="Origins of its browser scripts (CSP)")
+    categories: list[str] = Field(description="Categories it may receive")
+    purposes: list[str] = Field(description="Purposes it may receive them for")
     policy_ref: str
     note: str
     retired: bool

@@ -80,6 +80,9 @@ def _apply(catalog: loader.Catalog) -> dict[str, int]:
     recipients, retired["recipients"] = _upsert(Recipient, data["recipients"], lambda e, _: {
         **_texts(e), "legal_name": e["legal_name"] or "", "role": e["role"],
         "status": e["status"], "country": e["country"] or "", "contact": e.get("contact") or "",
+        "uscc": e.get("uscc") or "", "hosts": e.get("hosts", []),
+        "script_hosts": e.get("script_hosts", []), "categories": e.get("categories", []),
+        "purposes": e.get("purposes", []),
     })
     activities, retired["activities"] = _upsert(
         ProcessingActivity, data["processing_activities"], lambda e, _: {

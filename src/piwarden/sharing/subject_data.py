@@ -1,0 +1,63 @@
+"""The disclosure register in the subject-data registry: "who received my data" in the export.
+
+Provisions the law keeps from the person (to an authority, PIPL Art. 18 and 45) are withheld
+and only counted. An erasure keeps the register (it is the evidence of each provision, and the
+list of recipients that deletion requests are forwarded to) for three years from each
+provision, under a legal duty, and says so in the certificate.
+"""
+
+from datetime import timedelta
+
+from piwarden.audit.actors import Actor
+from piwarden.catalog.models import Recipient
+from piwarden.subjects import registry
+from piwarden.subjects.models import Subject
+from piwarden.sharing.models import Disclosure, DeletionRequest
+
+NAME = "sharing.disclosures"
+CATEGORY = "user.disclosure_record"
+KEEP_DAYS = 3 * 366
+
+
+def export(subject: Subject) -> dict[str, list[dict]]:
+    names = {r.key: r for r in Recipient.objects.all()}
+    rows, withheld = [], 0
+    for row in Disclosure.objects.filter(subject=subject).order_by("provided_at", "id"):
+        if row.confidential:
+            withheld += 1
+            continue
+        recipient = names.get(row.recipient)
+        rows.append({
+            "recipient": recipient.name if recipient else row.recipient,
+            "recipient_zh": recipient.name_zh if recipient else row.recipient,
+            "contact": recipient.contact if recipient else "",
+            "purpose": row.purpose, "categories": ", ".join(row.categories),
+            "legal_basis": row.legal_basis, "provided_at": row.provided_at.isoformat()})
+    deletions = [{"recipient": d.recipient, "reason": d.reason, "status": d.status,
+                  "asked_at": d.asked_at.isoformat(),
+                  "confirmed_at": d.confirmed_at.isoformat() if d.confirmed_at else None}
+                 for d in DeletionRequest.objects.filter(subject=subject).order_by("asked_at")]
+    tables = {"recipients": rows}
+    if withheld:
+        tables["withheld"] = [{"provisions_withheld_by_law": withheld}]
+    if deletions:
+        tables["deletion_requests"] = deletions
+    return tables
+
+
+def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> registry.Erased:
+    last = (Disclosure.objects.filter(subject=subject).order_by("-provided_at")
+            .values_list("provided_at", flat=True).first())
+    if last is None:
+        return registry.Erased()
+    return registry.Erased(kept=[registry.Kept(
+        category=CATEGORY, legal_basis="legal_obligation",
+        until=(last + timedelta(days=KEEP_DAYS)).date(),
+        reason="The register of provisions to other parties is evidence of each provision "
+               "and lists where this deletion was forwarded (PIPL Art. 55-56).")])
+
+
+def register() -> None:
+    registry.register(registry.Source(
+        name=NAME, models=(Disclosure, DeletionRequest), categories=(CATEGORY,),
+        export=export, erase=erase))

@@ -1,0 +1,57 @@
+"""Fixtures of the sharing tests: the shipped catalog with named recipients (the policy names
+only types of recipient; an operator names the companies in its catalog file)."""
+
+import pytest
+import yaml
+from django.conf import settings
+
+from piwarden.catalog.services import load_catalog
+
+# Named recipients, as an operator would declare them. 127.0.0.1 is the tests' local HTTP
+# server; 127.0.0.2 (also this machine) is a host no recipient declares.
+NAMED = {
+    "processor.messaging": {
+        "legal_name": "Example SMS Co., Ltd.", "status": "active", "country": "CN",
+        "contact": "dpo@sms.example.cn", "uscc": "91310000MA1FL0000N",
+        "hosts": ["127.0.0.1", "sms.example.cn"],
+        "categories": ["user.contact.phone", "user.contact.email", "user.name"],
+        "purposes": ["security", "incident.notification", "sharing.processors"]},
+    "partner.business": {
+        "legal_name": "Example Service Partner Co., Ltd.", "status": "active", "country": "CN",
+        "contact": "privacy@partner.example.cn", "uscc": "91110108MA00AAAA03",
+        "hosts": ["127.0.0.1"],
+        "categories": ["user.name", "user.contact", "user.address", "user.account.id"],
+        "purposes": ["sharing.processors"]},
+    "affiliate.intron_group": {
+        "legal_name": "Intron Digital (Shenzhen) Co., Ltd.", "status": "active",
+        "country": "CN", "contact": "privacy@affiliate.example.cn",
+        "uscc": "91440300MA5F00001A", "hosts": ["127.0.0.1"],
+        "categories": ["user.name", "user.contact", "user.account.id"],
+        "purposes": ["sharing.affiliates"]},
+    "partner.advertising": {
+        "legal_name": "Example Ads Co., Ltd.", "status": "active", "country": "CN",
+        "contact": "privacy@ads.example.cn", "uscc": "91310000MA1FL0000N",
+        "hosts": ["ads.example.cn"], "script_hosts": ["https://cdn.ads.example.cn"],
+        "categories": ["derived.statistics"], "purposes": ["statistics.sharing"]},
+    "processor.data_storage": {
+        "legal_name": "Example Storage Pte. Ltd.", "status": "active", "country": "SG",
+        "contact": "privacy@storage.example.sg", "hosts": ["storage.example.sg"],
+        "categories": ["user.name", "user.contact"], "purposes": ["sharing.processors"]},
+}
+
+
+def write_named_catalog(path, named=NAMED):
+    """The shipped catalog with these recipients named; returns the file's path."""
+    with open(settings.PIWARDEN_CATALOG_FILE, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    for recipient in data["recipients"]:
+        recipient.update(named.get(recipient["key"], {}))
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def named_catalog(db, system_actor, tmp_path, fresh_caches):
+    """Load the catalog with named recipients (rolled back with the test)."""
+    return load_catalog(actor=system_actor, path=write_named_catalog(tmp_path / "named.yaml"))

@@ -198,8 +198,8 @@ def _check_recipient(key: str, recipient: dict, cats: dict, purposes: dict,
     if uscc and not cn_uscc.is_valid(uscc):
         report.add((*where, "uscc"), f"'{uscc}' is not a valid Unified Social Credit Code "
                    "(its check character is wrong)")
-    if (recipient["status"] == "active" and recipient["country"] == "CN"
-            and recipient["role"] != "authority" and not uscc):
+    if (recipient["status"] == "active" and recipient["legal_name"]
+            and recipient["country"] == "CN" and recipient["role"] != "authority" and not uscc):
         report.add((*where, "uscc"), f"recipient '{key}' is an active PRC company but has no "
                    "Unified Social Credit Code")
     for field_name, known, noun in (("categories", cats, "data category"),

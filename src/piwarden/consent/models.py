@@ -53,6 +53,10 @@ class ConsentEvent(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="consent_events")
     purpose = models.CharField(max_length=64, db_index=True)
     scope = models.CharField(max_length=32, choices=Scope.choices, default=Scope.GENERAL)
+    recipient = models.CharField(
+        max_length=64, blank=True, default="",
+        help_text="The catalog recipient a separate consent was given for (PIPL Art. 23); "
+                  "empty for consents that are not about a recipient.")
     choice = models.CharField(max_length=16, choices=Choice.choices)
     bundled = models.BooleanField(
         default=False, help_text="Given through a bundled control such as 'accept all'.",
@@ -101,6 +105,7 @@ class ConsentState(models.Model):
     subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="consent_states")
     purpose = models.CharField(max_length=64)
     scope = models.CharField(max_length=32, choices=Scope.choices)
+    recipient = models.CharField(max_length=64, blank=True, default="")
     choice = models.CharField(max_length=16, choices=Choice.choices)
     policy_version = models.CharField(max_length=32)
     changed_at = models.DateTimeField()
@@ -108,10 +113,12 @@ class ConsentState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(
-            fields=["subject", "purpose", "scope"], name="consent_state_one_per_scope")]
+            fields=["subject", "purpose", "scope", "recipient"],
+            name="consent_state_one_per_scope_recipient")]
 
     def __str__(self):
-        return f"{self.purpose} ({self.scope}): {self.choice}"
+        to = f" → {self.recipient}" if self.recipient else ""
+        return f"{self.purpose} ({self.scope}){to}: {self.choice}"
 
 
 class Visitor(models.Model):

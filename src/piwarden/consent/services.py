@@ -18,7 +18,8 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.context import request_id_var
 from piwarden.catalog import selectors as catalog
-from piwarden.consent import decisions, notices
+from piwarden.catalog.models import ProcessingActivity
+from piwarden.consent import decisions, notices, signals
 from piwarden.consent.models import (
     BasisException,
     Channel,
@@ -85,14 +86,31 @@ def applicable_scopes(purpose: str) -> tuple[str, ...]:
     return tuple(scope for _, scope in (rule.needs_sensitive if rule.sensitive else rule.needs))
 
 
+def check_recipient(*, purpose: str, scope: str, recipient: str) -> None:
+    """A consent for one recipient: a catalog recipient that an activity of the purpose
+    provides PI to, in a scope of separate consent (PIPL Art. 23 or 39)."""
+    if scope not in decisions.RECIPIENT_SCOPES:
+        raise ConsentError("SCOPE_NOT_APPLICABLE", "A consent for a recipient is a separate "
+                           "consent to provision (separate.third_party or "
+                           "separate.cross_border).")
+    if purpose not in decisions.rules().purposes:
+        raise ConsentError("UNKNOWN_PURPOSE", f"There is no purpose '{purpose}'.")
+    if not ProcessingActivity.objects.filter(purpose__key=purpose, recipients__key=recipient,
+                                             retired=False).exists():
+        raise ConsentError("RECIPIENT_NOT_DECLARED", f"No activity of purpose '{purpose}' "
+                           f"provides personal information to '{recipient}'.")
+
+
 def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
                  notice_text: str, channel: Channel, bundled: bool = False,
-                 evidence=None, evidence_sealed: bool = False) -> None:
+                 evidence=None, evidence_sealed: bool = False, recipient: str = "") -> None:
     """Raise ConsentError when the ledger would refuse this choice (forms call it too)."""
-    if scope not in applicable_scopes(purpose):
+    if recipient:
+        check_recipient(purpose=purpose, scope=scope, recipient=recipient)
+    elif scope not in applicable_scopes(purpose):
         raise ConsentError("SCOPE_NOT_APPLICABLE",
                            f"Purpose '{purpose}' takes no consent of scope '{scope}'.")
-    if bundled and choice == Choice.GRANT and scope != Scope.GENERAL:
+    if bundled and choice == Choice.GRANT and (scope != Scope.GENERAL or recipient):
         raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
                            "Separate consent needs its own explicit action.")
     if choice != Choice.WITHDRAW and subject.status != SubjectStatus.ACTIVE:
@@ -123,8 +141,12 @@ def record(
     evidence=None,
     evidence_sealed: bool = False,
     carried_from: ConsentEvent | None = None,
+    recipient: str = "",
 ) -> ConsentEvent:
     """Record one choice. Separate consent is never granted through a bundled control.
+
+    ``recipient`` makes it a consent to provision to that one recipient (PIPL Art. 23): a new
+    recipient needs a new consent, and withdrawing it is forwarded to the recipient.
 
     ``evidence`` (the scanned paper form) is sealed under the person's key before it is
     written, unless the caller sealed it already (``evidence_sealed``, a campaign's scan).
@@ -135,7 +157,7 @@ def record(
     event = _prepare(actor=actor, subject=subject, purpose=purpose, choice=choice, scope=scope,
                      notice_text=notice_text, channel=channel, ip=ip, user_agent=user_agent,
                      bundled=bundled, evidence=evidence, evidence_sealed=evidence_sealed,
-                     carried_from=carried_from)
+                     carried_from=carried_from, recipient=recipient)
     with transaction.atomic():
         _write(actor=actor, events=[event])
     return event
@@ -152,7 +174,7 @@ def record_many(*, actor: Actor, items: list[dict]) -> list[ConsentEvent | Conse
     for item in items:
         try:
             event = _prepare(actor=actor, notices=shown, **item)
-            key = (event.subject_id, event.purpose, event.scope)
+            key = _key(event)
             if key in seen:
                 raise ConsentError("DUPLICATE_IN_BATCH",
                                    "The same subject, purpose and scope appear twice.")
@@ -171,15 +193,16 @@ def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
              scope: str = Scope.GENERAL, notice_text: str, channel: Channel,
              ip: str | None = None, user_agent: str = "", bundled: bool = False, evidence=None,
              evidence_sealed: bool = False, carried_from: ConsentEvent | None = None,
-             notices: dict[str, Notice] | None = None) -> ConsentEvent:
+             notices: dict[str, Notice] | None = None, recipient: str = "") -> ConsentEvent:
     """Check one choice and build its (unsaved) event; ``notices`` caches the notice rows of
     a batch by text."""
     choice, scope = Choice(choice), _scope(scope)
     check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
                  notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence,
-                 evidence_sealed=evidence_sealed)
+                 evidence_sealed=evidence_sealed, recipient=recipient)
     event = ConsentEvent(
-        subject=subject, purpose=purpose, scope=scope, choice=choice, bundled=bundled,
+        subject=subject, purpose=purpose, scope=scope, recipient=recipient, choice=choice,
+        bundled=bundled,
         policy_version=policy_version(), notice=_cached_notice(notice_text, notices),
         channel=Channel(channel), ip_prefix=truncate_ip(ip), user_agent=user_agent[:300],
         actor_kind=actor.kind, actor_id=actor.id, request_id=request_id_var.get() or "",
@@ -232,14 +255,18 @@ def _cached_notice(text: str, notices: dict[str, Notice] | None) -> Notice:
     return notices[text]
 
 
+def _key(event: ConsentEvent) -> tuple:
+    return (event.subject_id, event.purpose, event.scope, event.recipient)
+
+
 def _previous_choices(events: list[ConsentEvent]) -> dict[tuple, str]:
-    """The current choice per (subject, purpose, scope) of the events, in one query."""
-    wanted = {(event.subject_id, event.purpose, event.scope) for event in events}
+    """The current choice per (subject, purpose, scope, recipient) of the events, in one
+    query."""
+    wanted = {_key(event) for event in events}
     states = ConsentState.objects.filter(
         subject_id__in={key[0] for key in wanted}, purpose__in={key[1] for key in wanted},
-    ).values_list("subject_id", "purpose", "scope", "choice")
-    return {(subject_id, purpose, scope): choice for subject_id, purpose, scope, choice in states
-            if (subject_id, purpose, scope) in wanted}
+    ).values_list("subject_id", "purpose", "scope", "recipient", "choice")
+    return {key[:4]: key[4] for key in states if key[:4] in wanted}
 
 
 def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
@@ -247,7 +274,7 @@ def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
     (inside the caller's transaction). Rows are written in one order (by subject), so two
     batches that share people lock them in the same order and never deadlock."""
     events = sorted(events, key=lambda event: (str(event.subject_id), event.purpose,
-                                               event.scope))
+                                               event.scope, event.recipient))
     previous = _previous_choices(events)
     if len(events) == 1:
         events[0].save()
@@ -255,29 +282,37 @@ def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
         ConsentEvent.objects.bulk_create(events)
     ConsentState.objects.bulk_create(  # one upsert statement
         [ConsentState(subject_id=event.subject_id, purpose=event.purpose, scope=event.scope,
-                      choice=event.choice, policy_version=event.policy_version,
-                      changed_at=event.occurred_at, event=event) for event in events],
-        update_conflicts=True, unique_fields=["subject", "purpose", "scope"],
+                      recipient=event.recipient, choice=event.choice,
+                      policy_version=event.policy_version, changed_at=event.occurred_at,
+                      event=event) for event in events],
+        update_conflicts=True, unique_fields=["subject", "purpose", "scope", "recipient"],
         update_fields=["choice", "policy_version", "changed_at", "event"],
     )
-    ending = [event for event in events if _ends_consent(
-        event, previous.get((event.subject_id, event.purpose, event.scope)))]
-    erasures = _schedule_erasures(ending)
+    ending = [event for event in events if _ends_consent(event, previous.get(_key(event)))]
+    # Our own data stays when a consent to one recipient ends; the recipient is asked to stop
+    # and delete (sharing.propagation listens).
+    for event in ending:
+        if event.recipient:
+            signals.recipient_consent_ended.send(ConsentEvent, event=event, actor=actor)
+    erasures = _schedule_erasures([event for event in ending if not event.recipient])
     if erasures:
         due = max(erasure.due_at for erasure in erasures.values())
         transaction.on_commit(lambda: _enqueue_erasure(due))  # one task runs them all
     regranted, entries = [], []
     for event in events:
         subject, purpose, choice = event.subject, event.purpose, event.choice
-        before = previous.get((event.subject_id, purpose, event.scope))
+        before = previous.get(_key(event))
         freshness.subject_changed(subject.pk)
         detail = {"purpose": purpose, "scope": event.scope, "channel": event.channel,
                   "policy_version": event.policy_version, "bundled": event.bundled}
+        if event.recipient:
+            detail["recipient"] = event.recipient
         # Set when this withdrawal schedules an erasure, to tell the person.
         event.erasure = erasures.get((event.subject_id, purpose))
         if event.erasure:
             detail["erasure_due"] = event.erasure.due_at.date().isoformat()
-        elif choice == Choice.GRANT and before in (Choice.WITHDRAW, Choice.REFUSE):
+        elif (choice == Choice.GRANT and before in (Choice.WITHDRAW, Choice.REFUSE)
+              and not event.recipient):
             regranted.append((subject.pk, purpose))
         entries.append({"actor": actor, "action": _ACTIONS[choice], "subject": subject,
                         "obj": event, "detail": detail, **_LEDGER})

@@ -10,9 +10,9 @@ from datetime import timedelta
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Recipient
+from piwarden.sharing.models import DeletionRequest, Disclosure
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
-from piwarden.sharing.models import Disclosure, DeletionRequest
 
 NAME = "sharing.disclosures"
 CATEGORY = "user.disclosure_record"

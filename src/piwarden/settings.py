@@ -120,9 +120,12 @@ def _database() -> dict:
             "timeout": 30,
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-        # A file, not :memory:, so tests can share the database with other processes.
-        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test-piwarden.sqlite3"))}
+        # A file, not :memory:, so tests can share the database with other processes (they
+        # are given its name); one per test run, so runs side by side never collide.
+        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name(
+            f"test-piwarden-{os.getpid()}.sqlite3"))}
     elif config["ENGINE"] == "django.db.backends.postgresql":
+        config["TEST"] = {"NAME": f"test_{config['NAME']}_{os.getpid()}"}
         # Django's own cursors bind on the client and never prepare; this lets the few hot
         # statements that use a server-binding cursor (the audit append) be prepared once
         # per connection. Behind a transaction-pooling PgBouncer, set it to none.
@@ -245,6 +248,12 @@ PIWARDEN_CANCELLATION_COOLING_OFF_DAYS = int(
     os.environ.get("PIWARDEN_CANCELLATION_COOLING_OFF_DAYS", "7"))
 PIWARDEN_EXPORT_DAYS = int(os.environ.get("PIWARDEN_EXPORT_DAYS", "7"))  # download link life
 PIWARDEN_EXPORT_DIR = Path(os.environ.get("PIWARDEN_EXPORT_DIR", DATA_DIR / "exports"))
+# Sharing (docs/sharing.md): sealed packages for recipients, and how long their links work.
+PIWARDEN_SHARING_DIR = Path(os.environ.get("PIWARDEN_SHARING_DIR", DATA_DIR / "sharing"))
+PIWARDEN_SHARING_LINK_HOURS = int(os.environ.get("PIWARDEN_SHARING_LINK_HOURS", "72"))
+PIWARDEN_SHARING_MAX_DOWNLOADS = int(os.environ.get("PIWARDEN_SHARING_MAX_DOWNLOADS", "3"))
+# Statistics for third parties (C-2.5.5): a cell counting fewer distinct people is left out.
+PIWARDEN_STATISTICS_MIN_CELL = int(os.environ.get("PIWARDEN_STATISTICS_MIN_CELL", "10"))
 # Uploaded evidence (consent forms' scans). Never served as static files: staff download them
 # through the console only.
 MEDIA_ROOT = DATA_DIR / "media"

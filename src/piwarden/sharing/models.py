@@ -205,6 +205,7 @@ class Attestation(models.Model):
 
 
 class ProvisionStatus(models.TextChoices):
+    REFUSED = "refused", "Nothing left: nobody had a basis"
     READY = "ready", "Package ready to fetch"
     PUSHING = "pushing", "Being pushed"
     DELIVERED = "delivered", "Delivered"

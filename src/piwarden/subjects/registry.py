@@ -65,6 +65,10 @@ class Source:
     export: Callable[..., dict[str, list[dict]]]
     erase: Callable[..., Erased]
     identifies: bool = False
+    # ``package(subject_ids, categories) -> {subject_id: {field: value}}``: the values of these
+    # categories for many people at once, decrypted, for a provision that the sharing gateway
+    # has already checked (the package a recipient receives). None: the source provides none.
+    package: Callable[..., dict] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from piwarden.audit.actors import Actor
 from piwarden.consent.erasure import covered
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
-from piwarden.vault import fields, services
+from piwarden.vault import envelope, fields, services
 from piwarden.vault.models import DataKey, VaultValue
 
 NAME = "vault.values"
@@ -41,6 +41,32 @@ def export(subject: Subject) -> dict[str, list[dict]]:
     return {"values": rows}
 
 
+def _providable(vault_field) -> bool:
+    return not (vault_field.secret or vault_field.category.startswith("user.credentials"))
+
+
+def package(subject_ids: list, categories: frozenset[str], *, chunk: int = 2000) -> dict:
+    """The values of the vault fields in ``categories`` for many people, decrypted in bulk for
+    a provision the sharing gateway has checked (consent, allowlist) and audits per batch.
+    Credentials and file keys never leave. Shredded people have nothing to give."""
+    names = [f.name for f in fields.all_fields()
+             if _providable(f) and covered(f.category, set(categories))]
+    out: dict = {}
+    if not names:
+        return out
+    for start in range(0, len(subject_ids), chunk):
+        part = subject_ids[start:start + chunk]
+        data_keys = {key.subject_id: key for key in DataKey.objects.filter(
+            subject_id__in=part, shredded_at=None)}
+        for subject_id, field, ciphertext, version in VaultValue.objects.filter(
+                subject_id__in=list(data_keys), field__in=names).values_list(
+                "subject_id", "field", "ciphertext", "key_version"):
+            out.setdefault(subject_id, {})[field] = envelope.open_value(
+                data_key=data_keys[subject_id], field=field, ciphertext=ciphertext,
+                key_version=version)
+    return out
+
+
 def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> registry.Erased:
     stored = VaultValue.objects.filter(subject=subject).values_list("field", flat=True)
     erased = 0
@@ -57,4 +83,4 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
 def register() -> None:
     registry.register(registry.Source(
         name=NAME, models=(VaultValue, DataKey), categories=("user",), export=export,
-        erase=erase, identifies=True))
+        erase=erase, identifies=True, package=package))

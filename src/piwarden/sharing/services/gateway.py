@@ -1,0 +1,293 @@
+"""The one gateway every provision of PI to another party passes (API, console, job).
+
+``provide`` checks, in order: the flow and its recipient are active (a processor's contract in
+force, its yearly attestation current, nothing held for the cross-border controls); every
+category asked for is inside the flow's allowlist (the rest is stripped; hashing an identifier
+does not make it anonymous); each person has the basis the flow rests on, consent given for
+this very recipient where the recipient is a handler of its own (PIPL Art. 23) — people
+without it are left out and counted. The package is built from the subject-data registry's
+sources, sealed for this delivery, and the ledger gets one row per person and recipient plus
+one audit record for the batch that names the ledger batch (the digest of its people).
+"""
+
+import hashlib
+import hmac
+import uuid
+from collections import Counter
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from piwarden.audit import services as audit
+from piwarden.audit.actors import Actor
+from piwarden.audit.models import Outcome
+from piwarden.catalog.models import DataCategory, ProcessingActivity, RecipientRole
+from piwarden.consent import decisions
+from piwarden.consent.erasure import covered
+from piwarden.sharing import packages
+from piwarden.sharing.models import (
+    ContractKind,
+    Counterparty,
+    Disclosure,
+    Flow,
+    Method,
+    Provision,
+    ProvisionStatus,
+    Status,
+)
+from piwarden.sharing.services.lifecycle import (
+    CONSENT_BASES,
+    HANDLER_ROLES,
+    SharingError,
+    attestation_overdue,
+    catalog_recipient,
+    contracts_in_force,
+)
+from piwarden.subjects import registry
+
+TRANSFORMS = frozenset({"sha256"})
+_LEDGER_CHUNK = 2000
+
+
+def pseudonym(recipient: str, subject_id: uuid.UUID) -> str:
+    """The person's reference at one recipient: stable, and unlinkable across recipients."""
+    key = hashlib.sha256(f"piwarden.sharing.pseudonym|{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, f"{recipient}|{subject_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def subjects_digest(subject_ids: Iterable[uuid.UUID]) -> str:
+    """SHA-256 over the sorted ids: kept in the audit record, so the ledger rows of the batch
+    cannot be added to or removed unseen."""
+    digest = hashlib.sha256()
+    for subject_id in sorted(str(s) for s in subject_ids):
+        digest.update(subject_id.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _refuse(actor: Actor, flow: Flow, code: str, message: str, **detail) -> SharingError:
+    """Audit a refused provision in its own transaction (it must outlive the caller's
+    rollback) and return the error to raise."""
+    with transaction.atomic():
+        audit.record(actor=actor, action="sharing.provision_refused", obj=flow,
+                     outcome=Outcome.DENIED, legal_basis=flow.legal_basis,
+                     detail={"activity": flow.activity, "recipient": flow.recipient,
+                             "code": code, **detail})
+    return SharingError(code, message, status=403 if code != "FLOW_INACTIVE" else 409)
+
+
+def check_flow(actor: Actor, flow: Flow) -> Counterparty:
+    """Refuse (audited) unless PI may go out on this flow today."""
+    counterparty = Counterparty.objects.filter(recipient=flow.recipient).first()
+    if flow.status != Status.ACTIVE or counterparty is None or \
+            counterparty.status != Status.ACTIVE or flow.cross_border:
+        raise _refuse(actor, flow, "FLOW_INACTIVE", f"The flow {flow} is not active.")
+    recipient = catalog_recipient(flow.recipient)
+    if recipient.role == RecipientRole.PROCESSOR:
+        if not contracts_in_force(counterparty, ContractKind.ENTRUSTMENT):
+            raise _refuse(actor, flow, "CONTRACT_ENDED", "The processor's entrustment contract "
+                          "is not in force.")
+        if attestation_overdue(counterparty):
+            raise _refuse(actor, flow, "ATTESTATION_OVERDUE", "The processor's yearly "
+                          "attestation is overdue.")
+    return counterparty
+
+
+def _split(asked: list[str], allowed: list[str]) -> tuple[list[str], list[str]]:
+    allowed_set = set(allowed)
+    kept = sorted({c for c in asked if covered(c, allowed_set)})
+    return kept, sorted(set(asked) - set(kept))
+
+
+def _hash(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode()).hexdigest()
+
+
+def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list[str] | None =
+            None, transforms: dict[str, str] | None = None,
+            confidential: bool = False) -> tuple[Provision, str]:
+    """Provide the people's data in ``categories`` (default: the flow's allowlist) to the
+    flow's recipient. Returns the provision and the download link's token (shown once; empty
+    when nobody was provided or the package is pushed)."""
+    transforms = transforms or {}
+    counterparty = check_flow(actor, flow)
+    recipient = catalog_recipient(flow.recipient)
+    asked = list(categories) if categories else list(flow.categories)
+    unknown = set(asked) - set(DataCategory.objects.filter(key__in=asked)
+                               .values_list("key", flat=True))
+    if unknown:
+        raise SharingError("UNKNOWN_CATEGORY", "Not in the data catalog: "
+                           + ", ".join(sorted(unknown)), status=422)
+    if set(transforms.values()) - TRANSFORMS:
+        raise SharingError("UNKNOWN_TRANSFORM", "Transforms: sha256.", status=422)
+    kept, stripped = _split(asked, flow.categories)
+    hashed_outside = sorted(c for c in transforms if c not in kept)
+    if hashed_outside:
+        raise _refuse(actor, flow, "HASHED_IDENTIFIER_IS_PI", "Hashed or pseudonymized "
+                      "identifiers are personal information (PIPL Art. 4, 73): "
+                      + ", ".join(hashed_outside) + " may not go to this recipient without "
+                      "a basis for the data itself.", categories=hashed_outside)
+    if not kept:
+        raise _refuse(actor, flow, "NOTHING_ALLOWED", "None of the categories asked for is in "
+                      "the flow's allowlist.", stripped=stripped)
+    if confidential and recipient.role != RecipientRole.AUTHORITY:
+        raise SharingError("NOT_AN_AUTHORITY", "Only a provision to an authority can be kept "
+                           "from the person (PIPL Art. 18).", status=422)
+    activity = ProcessingActivity.objects.select_related("purpose").get(key=flow.activity)
+    purpose = activity.purpose.key
+    per_recipient = recipient.role in HANDLER_ROLES and flow.legal_basis in CONSENT_BASES
+    ids = list(dict.fromkeys(decisions.as_uuid(s) for s in subject_ids))
+
+    with transaction.atomic():
+        answers = decisions.decide_many(ids, purpose, kept,
+                                        recipient=flow.recipient if per_recipient else "")
+        provided = [subject_id for subject_id in ids if answers[subject_id].allowed]
+        dropped = Counter(answer.reason for answer in answers.values() if not answer.allowed)
+        now = timezone.now()
+        provision = Provision(
+            flow=flow, actor=str(actor), categories=kept, stripped=stripped, considered=len(ids),
+            provided=len(provided), dropped=dict(sorted(dropped.items())),
+            subjects_digest=subjects_digest(provided), created_at=now,
+            status=ProvisionStatus.REFUSED if not provided else (
+                ProvisionStatus.PUSHING if flow.method == Method.PUSH else ProvisionStatus.READY))
+        token = ""
+        if provided:
+            refs = {subject_id: pseudonym(flow.recipient, subject_id) for subject_id in provided}
+            packages.seal(provision, _content(provision, flow, refs, kept, transforms))
+            if flow.method == Method.DOWNLOAD:
+                token, provision.token_hash = packages.new_token()
+                provision.expires_at = now + timedelta(hours=settings.PIWARDEN_SHARING_LINK_HOURS)
+        provision.save(force_insert=True)
+        _ledger(provision, flow, purpose, refs if provided else {}, kept, confidential, now)
+        audit.record(
+            actor=actor, action="sharing.provided", obj=provision, categories=kept,
+            purpose=purpose, legal_basis=flow.legal_basis,
+            outcome=Outcome.SUCCESS if provided else Outcome.DENIED,
+            detail={"flow": flow.pk, "activity": flow.activity, "recipient": flow.recipient,
+                    "considered": provision.considered, "provided": provision.provided,
+                    "dropped": provision.dropped, "stripped": stripped,
+                    "hashed": sorted(transforms), "subjects_digest": provision.subjects_digest,
+                    "method": flow.method, "counterparty": counterparty.pk})
+        if provided and flow.method == Method.PUSH:
+            from piwarden.sharing import delivery
+
+            transaction.on_commit(lambda: delivery.push_provision.enqueue(str(provision.pk)))
+    return provision, token
+
+
+def _content(provision: Provision, flow: Flow, refs: dict, kept: list[str],
+             transforms: dict[str, str]) -> dict:
+    """The package: per person their reference and the allowed values, nothing else."""
+    values: dict = {}
+    for source in registry.sources():
+        if source.package is not None:
+            for subject_id, fields in source.package(list(refs), frozenset(kept)).items():
+                values.setdefault(subject_id, {}).update(fields)
+    from piwarden.vault import fields as vault_fields
+
+    field_category = {f.name: f.category for f in vault_fields.all_fields()}
+    hashed = {name for name, category in field_category.items()
+              if any(covered(category, {c}) for c in transforms)}
+    records = []
+    for subject_id, ref in refs.items():
+        record = {"reference": ref}
+        for name, value in sorted(values.get(subject_id, {}).items()):
+            record[name] = _hash(value) if name in hashed else value
+        records.append(record)
+    return {"provision": str(provision.id), "recipient": flow.recipient,
+            "activity": flow.activity, "categories": kept,
+            "fields": {name: field_category.get(name, "") for name in
+                       sorted({n for r in records for n in r if n != "reference"})},
+            "hashed": sorted(hashed), "records": records}
+
+
+def _ledger(provision: Provision, flow: Flow, purpose: str, refs: dict, kept: list[str],
+            confidential: bool, now) -> None:
+    rows = [Disclosure(provision=provision, subject_id=subject_id, recipient=flow.recipient,
+                       activity=flow.activity, purpose=purpose, legal_basis=flow.legal_basis,
+                       categories=kept, reference=ref, confidential=confidential,
+                       provided_at=now) for subject_id, ref in refs.items()]
+    for start in range(0, len(rows), _LEDGER_CHUNK):
+        Disclosure.objects.bulk_create(rows[start:start + _LEDGER_CHUNK])
+
+
+def record_aggregate_provision(*, actor: Actor, flow: Flow, rows: list[dict], people: int,
+                               description: dict) -> Provision:
+    """Statistics (anonymized aggregates) to a recipient: a provision with no ledger rows,
+    since it is about nobody; the register still records what left and to whom."""
+    check_flow(actor, flow)
+    anonymized = set(DataCategory.objects.filter(anonymized=True).values_list("key", flat=True))
+    if not set(flow.categories) <= anonymized:
+        raise SharingError("FLOW_NOT_STATISTICS", "This flow carries personal information; "
+                           "statistics go only on flows of anonymized categories.")
+    with transaction.atomic():
+        now = timezone.now()
+        provision = Provision(
+            flow=flow, actor=str(actor), categories=list(flow.categories), considered=people,
+            provided=0, subjects_digest=subjects_digest([]), created_at=now,
+            status=ProvisionStatus.PUSHING if flow.method == Method.PUSH else
+            ProvisionStatus.READY)
+        packages.seal(provision, {"provision": str(provision.id), "recipient": flow.recipient,
+                                  "activity": flow.activity, "statistics": description,
+                                  "rows": rows})
+        token = ""
+        if flow.method == Method.DOWNLOAD:
+            token, provision.token_hash = packages.new_token()
+            provision.expires_at = now + timedelta(hours=settings.PIWARDEN_SHARING_LINK_HOURS)
+        provision.save(force_insert=True)
+        audit.record(actor=actor, action="sharing.statistics_provided", obj=provision,
+                     categories=provision.categories, legal_basis=flow.legal_basis,
+                     detail={"flow": flow.pk, "recipient": flow.recipient, "rows": len(rows),
+                             "people": people, **{k: v for k, v in description.items()
+                                                  if isinstance(v, str | int | list)}})
+        if flow.method == Method.PUSH:
+            from piwarden.sharing import delivery
+
+            transaction.on_commit(lambda: delivery.push_provision.enqueue(str(provision.pk)))
+    provision.link_token = token
+    return provision
+
+
+def open_download(*, token: str, ip_prefix: str = "") -> tuple[Provision, bytes]:
+    """The package behind a link: counted and audited; refused when expired or used up."""
+    with transaction.atomic():
+        provision = Provision.objects.select_for_update().filter(
+            token_hash=packages.token_hash(token)).select_related("flow").first()
+        if provision is None:
+            raise SharingError("LINK_UNKNOWN", "This link is not valid.", status=404)
+        if provision.status not in (ProvisionStatus.READY, ProvisionStatus.DELIVERED) or \
+                provision.expires_at <= timezone.now() or \
+                provision.downloads >= settings.PIWARDEN_SHARING_MAX_DOWNLOADS:
+            raise SharingError("LINK_EXPIRED", "This link has expired.", status=410)
+        try:
+            content = packages.open_package(provision)
+        except FileNotFoundError:
+            raise SharingError("LINK_EXPIRED", "This link has expired.", status=410) from None
+        Provision.objects.filter(pk=provision.pk).update(
+            downloads=F("downloads") + 1, status=ProvisionStatus.DELIVERED,
+            delivered_at=provision.delivered_at or timezone.now())
+        audit.record(actor=Actor.system(f"recipient.{provision.flow.recipient}"),
+                     action="sharing.package_downloaded", obj=provision,
+                     categories=provision.categories,
+                     detail={"recipient": provision.flow.recipient, "ip": ip_prefix,
+                             "download": provision.downloads + 1})
+    return provision, content
+
+
+def expire_packages(*, actor: Actor, now=None) -> int:
+    """Delete the files of packages whose link expired (the hourly retention run)."""
+    now = now or timezone.now()
+    done = 0
+    for provision in Provision.objects.filter(
+            status__in=[ProvisionStatus.READY, ProvisionStatus.DELIVERED],
+            expires_at__lte=now):
+        with transaction.atomic():
+            packages.delete(provision)
+            Provision.objects.filter(pk=provision.pk).update(status=ProvisionStatus.EXPIRED)
+            audit.record(actor=actor, action="sharing.package_expired", obj=provision,
+                         detail={"recipient": provision.flow.recipient})
+            done += 1
+    return done

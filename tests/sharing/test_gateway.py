@@ -77,7 +77,7 @@ def test_z_2_one_ledger_row_per_person_and_one_audit_record_per_batch(
     flow = activate(*PROCESSORS)
     people = [person_with(name=f"用户{i}", email=f"u{i}@example.cn") for i in range(3)]
     before = AuditEvent.objects.filter(action="sharing.provided").count()
-    provision, token = services.provide(actor=system_actor, flow=flow,
+    provision, _token = services.provide(actor=system_actor, flow=flow,
                                         subject_ids=[p.pk for p in people])
     rows = Disclosure.objects.filter(provision=provision)
     assert {row.subject_id for row in rows} == {p.pk for p in people}
@@ -161,7 +161,7 @@ def test_s_4_3_2_package_link_is_audited_counted_and_expires(
     settings.PIWARDEN_SHARING_MAX_DOWNLOADS = 2
     flow = activate(*PROCESSORS)
     person = person_with(name="周九")
-    provision, token = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
+    _provision, token = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
     for _ in range(2):
         _, content = services.open_download(token=token, ip_prefix="127.0.0.0/24")
         assert json.loads(content)["records"][0]["name"] == "周九"

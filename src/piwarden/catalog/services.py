@@ -7,7 +7,7 @@ from django.db import transaction
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
-from piwarden.catalog import loader, selectors
+from piwarden.catalog import loader, selectors, signals
 from piwarden.catalog.models import (
     CatalogEntry,
     CatalogRelease,
@@ -49,6 +49,7 @@ def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRele
             obj=release,
             detail={"sha256": catalog.sha256, "counts": release.counts, "retired": retired},
         )
+        signals.catalog_loaded.send(CatalogRelease, release=release, actor=actor)
         # Clear now, so this process sees the new keys at once (also inside an outer
         # transaction), and again at commit, in case another thread refilled it in between.
         transaction.on_commit(selectors.clear_cache)

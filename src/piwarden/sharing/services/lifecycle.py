@@ -118,37 +118,60 @@ class SyncResult:
     counterparties: int = 0
     flows: int = 0
     assessments: int = 0
+    changed: int = 0  # flows narrowed, moved across the border, or suspended
+
+
+def named(recipient: Recipient) -> bool:
+    """A party the catalog names, not a type of party the policy mentions: a legal name and a
+    country (an authority is named per request, by the organ that asks)."""
+    return bool(recipient.country and (recipient.legal_name
+                                       or recipient.role == RecipientRole.AUTHORITY))
 
 
 @transaction.atomic
 def sync(*, actor: Actor) -> SyncResult:
     """Make the run-time registry match the catalog: a counterparty per recipient, a flow per
-    activity and recipient it names, and an open assessment for each new flow that needs one.
-    Existing state (statuses, narrowed allowlists) is kept; flows the catalog no longer
-    declares are suspended."""
+    activity and named recipient it names, and an open assessment for each new flow that needs
+    one. State is kept (statuses, narrowed allowlists); a flow's allowlist only ever narrows to
+    what the catalog still allows, its cross-border mark follows the recipient's country, and
+    flows the catalog no longer declares are suspended. Runs on every catalog load."""
     result = SyncResult()
-    for key in Recipient.objects.filter(retired=False).values_list("key", flat=True):
+    recipients = {r.key: r for r in Recipient.objects.filter(retired=False)}
+    for key in recipients:
         _, created = Counterparty.objects.get_or_create(recipient=key)
         result.counterparties += created
+    flows = {(f.activity, f.recipient): f for f in Flow.objects.all()}
     declared = set()
     activities = ProcessingActivity.objects.filter(retired=False).select_related("purpose")
-    for activity in activities.prefetch_related("recipients"):
-        for recipient in activity.recipients.filter(retired=False):
-            declared.add((activity.key, recipient.key))
-            if Flow.objects.filter(activity=activity.key, recipient=recipient.key).exists():
+    for activity in activities.prefetch_related("recipients", "categories", "legal_bases"):
+        for recipient in activity.recipients.all():
+            if recipient.key not in recipients or not named(recipient):
                 continue
-            flow = Flow.objects.create(
-                activity=activity.key, recipient=recipient.key, legal_basis=_basis(activity),
-                categories=allowlist(activity, recipient),
-                cross_border=recipient.country != "CN")
-            result.flows += 1
-            result.assessments += _open_assessment(flow, recipient, activity)
-    for flow in Flow.objects.exclude(status__in=[Status.SUSPENDED, Status.TERMINATED]):
-        if (flow.activity, flow.recipient) not in declared:
+            declared.add((activity.key, recipient.key))
+            allowed = allowlist(activity, recipient)
+            flow = flows.get((activity.key, recipient.key))
+            if flow is None:
+                flow = Flow.objects.create(
+                    activity=activity.key, recipient=recipient.key,
+                    legal_basis=_basis(activity), categories=allowed,
+                    cross_border=recipient.country != "CN")
+                result.flows += 1
+                result.assessments += _open_assessment(flow, recipient, activity)
+                continue
+            narrowed = sorted(c for c in flow.categories if covered(c, set(allowed)))
+            cross_border = recipient.country != "CN"
+            if (narrowed, cross_border) != (flow.categories, flow.cross_border):
+                flow.categories, flow.cross_border = narrowed, cross_border
+                flow.save(update_fields=["categories", "cross_border"])
+                result.changed += 1
+    for key, flow in flows.items():
+        if key not in declared and flow.status not in (Status.SUSPENDED, Status.TERMINATED):
             _set_status(flow, Status.SUSPENDED, "no longer declared in the catalog")
-    audit.record(actor=actor, action="sharing.registry_synced",
-                 detail={"counterparties": result.counterparties, "flows": result.flows,
-                         "assessments": result.assessments})
+            result.changed += 1
+    if result.counterparties or result.flows or result.changed:  # a reload changes nothing
+        audit.record(actor=actor, action="sharing.registry_synced",
+                     detail={"counterparties": result.counterparties, "flows": result.flows,
+                             "assessments": result.assessments, "changed": result.changed})
     return result
 
 
@@ -269,7 +292,7 @@ def activation_problems(counterparty: Counterparty, today: date | None = None) -
     """What stops this recipient from being active (empty: nothing)."""
     recipient = catalog_recipient(counterparty.recipient)
     problems = []
-    if not (recipient.legal_name and recipient.country):
+    if not named(recipient):
         problems.append("the catalog does not name it yet (legal name and country)")
     elif recipient.country != "CN":
         problems.append("it is outside the PRC: the cross-border controls must clear it first")

@@ -1,0 +1,54 @@
+"""The statistics export API (C-2.5.5, S-4.1.2a): aggregates for a recipient's flow, for staff
+and clients with ``statistics:export``."""
+
+from datetime import datetime
+from uuid import UUID
+
+from ninja import Router, Schema
+
+from piwarden.api_errors import ApiError
+from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
+from piwarden.clients.models import Scope
+from piwarden.sharing import statistics
+from piwarden.sharing.models import Flow
+
+router = Router(tags=["sharing"], auth=STAFF_OR_CLIENT)
+
+
+class StatisticsIn(Schema):
+    flow: int
+    dataset: str
+    dimensions: list[str]
+    start: datetime
+    end: datetime
+
+
+class StatisticsOut(Schema):
+    provision: UUID
+    rows: int
+    suppressed: int
+    link_token: str
+
+
+@router.post("/statistics", response={201: StatisticsOut})
+def export_statistics(request, payload: StatisticsIn):
+    """Count a dataset (`events` or `accounts`) in [start, end) by the dimensions asked for
+    and provide the table on the flow: 201 with the provision, the cells provided, the cells
+    suppressed for counting fewer people than the threshold, and the download link's token
+    (shown once; empty when the package is pushed).
+
+    422 `IDENTIFYING_DIMENSION` for a dimension outside the allowlist (ids, IPs, URLs with
+    their query, locations, sensitive data), `UNKNOWN_DATASET`, `NO_DIMENSION` or
+    `INVALID_WINDOW`; 409 `FLOW_INACTIVE` or `FLOW_NOT_STATISTICS` for a flow that may not
+    carry them; 404 `FLOW_NOT_FOUND`.
+    """
+    actor = require_scope(request, Scope.STATISTICS_EXPORT)
+    flow = Flow.objects.filter(pk=payload.flow).first()
+    if flow is None:
+        raise ApiError(404, "FLOW_NOT_FOUND", f"There is no flow {payload.flow}.")
+    done = statistics.export_statistics(
+        actor=actor, flow=flow, dataset=payload.dataset, dimensions=payload.dimensions,
+        start=payload.start, end=payload.end)
+    return 201, {"provision": done.provision.pk, "rows": done.cells,
+                 "suppressed": done.suppressed,
+                 "link_token": done.link_token}

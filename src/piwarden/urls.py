@@ -15,6 +15,7 @@ urlpatterns = [
     path("account/", include("piwarden.accounts.urls")),
     path("privacy/requests/", include("piwarden.rights.urls")),
     path("privacy/data/", include("piwarden.subjectdata.urls")),
+    path("privacy/sharing/", include("piwarden.sharing.urls")),
     path("privacy/", include("piwarden.consent.urls")),
     path("contact/", include("piwarden.leads.urls")),
     path("campaigns/", include("piwarden.campaigns.urls")),

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "piwarden.alerts",
     "piwarden.outbox",
     "piwarden.sharing",
+    "piwarden.roles",
 ]
 
 MIDDLEWARE = [

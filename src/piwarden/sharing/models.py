@@ -177,6 +177,7 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        permissions = [("decide_assessment", "Can approve or reject an impact assessment")]
 
     def __str__(self):
         return self.title
@@ -238,6 +239,7 @@ class Provision(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("provide", "Can provide PI to a recipient through the gateway")]
 
     def __str__(self):
         return f"provision {str(self.id)[:8]} on {self.flow}"

@@ -28,6 +28,7 @@ from piwarden.sharing.services.lifecycle import (
     flow_problems,
     missing_art21_terms,
     record_attestation,
+    set_deletion_endpoint,
     suspend_flow,
     sync,
     triggers,
@@ -39,6 +40,7 @@ __all__ = [
     "attestation_overdue", "catalog_recipient", "change_counterparty_status", "check_flow",
     "configure_flow", "contracts_in_force", "decide_assessment", "expire_packages",
     "flow_problems", "missing_art21_terms", "open_download", "provide", "pseudonym",
-    "record_aggregate_provision", "record_attestation", "subjects_digest", "suspend_flow",
+    "record_aggregate_provision", "record_attestation", "set_deletion_endpoint",
+    "subjects_digest", "suspend_flow",
     "sync", "triggers",
 ]

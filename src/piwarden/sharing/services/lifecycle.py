@@ -342,6 +342,29 @@ def change_counterparty_status(*, actor: Actor, counterparty: Counterparty, stat
     return counterparty
 
 
+def _check_endpoint(recipient: Recipient, endpoint: str) -> None:
+    """An endpoint must be at one of the hosts the catalog declares for the recipient."""
+    from urllib.parse import urlsplit
+
+    from piwarden.sharing.selectors import host_matches
+
+    host = urlsplit(endpoint).hostname or ""
+    if endpoint and not any(host_matches(host, pattern) for pattern in recipient.hosts):
+        raise SharingError("HOST_NOT_DECLARED", f"'{host}' is not one of the hosts the catalog "
+                           f"declares for '{recipient.key}'.", status=422)
+
+
+@transaction.atomic
+def set_deletion_endpoint(*, actor: Actor, counterparty: Counterparty,
+                          endpoint: str) -> Counterparty:
+    _check_endpoint(catalog_recipient(counterparty.recipient), endpoint)
+    Counterparty.objects.filter(pk=counterparty.pk).update(deletion_endpoint=endpoint)
+    counterparty.deletion_endpoint = endpoint
+    audit.record(actor=actor, action="sharing.deletion_endpoint_set", obj=counterparty,
+                 detail={"recipient": counterparty.recipient, "set": bool(endpoint)})
+    return counterparty
+
+
 def flow_problems(flow: Flow) -> list[str]:
     """What stops this flow from being active (empty: nothing)."""
     problems = []
@@ -420,6 +443,7 @@ def configure_flow(*, actor: Actor, flow: Flow, categories: list[str] | None = N
             raise SharingError("UNKNOWN_METHOD", f"There is no method '{method}'.", status=422)
         flow.method = method
     if endpoint is not None:
+        _check_endpoint(recipient, endpoint)
         flow.endpoint = endpoint
     flow.save()
     audit.record(actor=actor, action="sharing.flow_configured", obj=flow,

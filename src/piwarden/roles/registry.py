@@ -1,0 +1,55 @@
+"""The role registry: what each staff role may do, as data in one place.
+
+A role is a set of catalog purposes (what it may process PI for) and Django permissions (what
+it may do in the console and the API). Django groups named ``role:<key>`` store who holds a
+role; ``piwarden roles sync`` makes the groups' permissions match this table. Approvals check
+roles from here (a PIPIA is decided by a privacy officer), never a permission alone.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    name_en: str
+    name_zh: str
+    purposes: tuple[str, ...]
+    permissions: tuple[str, ...]
+
+    @property
+    def group_name(self) -> str:
+        return f"role:{self.key}"
+
+
+PRIVACY_OFFICER = "privacy_officer"
+SECURITY_OFFICER = "security_officer"
+LEGAL = "legal"
+
+_SHARING_VIEW = ("sharing.view_counterparty", "sharing.view_flow", "sharing.view_contract",
+                 "sharing.view_assessment", "sharing.view_attestation",
+                 "sharing.view_subprocessor", "sharing.view_provision",
+                 "sharing.view_disclosure", "sharing.view_deletionrequest")
+
+ROLES = {role.key: role for role in (
+    Role("support", "Customer support", "客户支持", ("rights.requests", "account.registration"),
+         ("rights.view_rightsrequest", "rights.change_rightsrequest")),
+    Role("sales", "Sales", "销售", ("leads.callback",), ("leads.view_lead",)),
+    Role("marketing", "Marketing", "市场营销", ("marketing.email", "marketing.sms"), ()),
+    Role(PRIVACY_OFFICER, "Privacy officer", "个人信息保护负责人",
+         ("rights.requests", "sharing.register", "consent.management"),
+         (*_SHARING_VIEW, "sharing.change_flow", "sharing.change_counterparty",
+          "sharing.decide_assessment", "sharing.provide", "alerts.view_alert")),
+    Role(SECURITY_OFFICER, "Security officer", "安全负责人", ("security",),
+         ("alerts.view_alert", "alerts.change_alert", "audit.view_auditevent",
+          *_SHARING_VIEW)),
+    Role(LEGAL, "Legal", "法务", ("sharing.legal",),
+         (*_SHARING_VIEW, "sharing.add_contract", "sharing.change_counterparty")),
+    Role("auditor", "Auditor (read-only)", "审计（只读）", (),
+         ("audit.view_auditevent", *_SHARING_VIEW)),
+    Role("administrator", "Administrator", "管理员", (), ("clients.view_apiclient",)),
+)}
+
+
+def get(key: str) -> Role:
+    return ROLES[key]

@@ -18,6 +18,7 @@ from piwarden.leads.api import router as leads_router
 from piwarden.partners.api import router as partners_router
 from piwarden.payments.api import router as payments_router
 from piwarden.rights.api import router as rights_router
+from piwarden.sharing.api import router as sharing_router
 from piwarden.subjectdata.api import router as subjectdata_router
 
 api = NinjaAPI(
@@ -71,3 +72,4 @@ api.add_router("/partners/", partners_router)
 api.add_router("/payments/", payments_router)
 api.add_router("/rights/", rights_router)
 api.add_router("/subject-data/", subjectdata_router)
+api.add_router("/sharing/", sharing_router)

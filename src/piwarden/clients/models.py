@@ -17,6 +17,10 @@ class Scope(models.TextChoices):
     PAYMENTS_WRITE = "payments:write", "Record payment and invoice data"
     RIGHTS_READ = "rights:read", "Read rights requests"
     RIGHTS_WRITE = "rights:write", "Submit and handle rights requests"
+    SHARING_CONFIRM = "sharing:confirm", "Confirm deletions forwarded to this recipient"
+    SHARING_PROVIDE = "sharing:provide", "Provide PI to a recipient through the gateway"
+    SHARING_READ = "sharing:read", "Read the registry of recipients and flows"
+    SHARING_STATISTICS = "sharing:statistics", "Provide anonymized statistics on a statistics flow"
 
 
 SCOPE_PERMISSIONS = {
@@ -31,6 +35,10 @@ SCOPE_PERMISSIONS = {
     Scope.PAYMENTS_WRITE: "payments.add_paymentprofile",
     Scope.RIGHTS_READ: "rights.view_rightsrequest",
     Scope.RIGHTS_WRITE: "rights.change_rightsrequest",
+    Scope.SHARING_CONFIRM: "sharing.change_deletionrequest",
+    Scope.SHARING_PROVIDE: "sharing.provide",
+    Scope.SHARING_READ: "sharing.view_flow",
+    Scope.SHARING_STATISTICS: "sharing.provide",
 }
 
 

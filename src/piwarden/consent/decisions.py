@@ -27,6 +27,7 @@ from django.db import connection
 from django.dispatch import receiver
 from django.utils import timezone
 
+from piwarden import bulk
 from piwarden.catalog.models import (
     CatalogRelease,
     DataCategory,
@@ -347,7 +348,7 @@ def decide_many(subject_ids: Iterable[uuid.UUID], purpose: str, categories: Iter
     answers: dict[uuid.UUID, Decision] = {}
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        views = _read_views(dict.fromkeys(part, b""))
+        views = _read_purpose_views(part, purpose)
         for subject_id in part:
             view = views.get(subject_id)
             if view is None:
@@ -357,6 +358,44 @@ def decide_many(subject_ids: Iterable[uuid.UUID], purpose: str, categories: Iter
             else:
                 answers[subject_id] = _judge(rule, cats, view)
     return answers
+
+
+def _read_purpose_views(ids: list[uuid.UUID], purpose: str) -> dict[uuid.UUID, _SubjectView]:
+    """Views of these subjects holding only this purpose's consent states: two statements
+    with the ids as one parameter each (plus exceptions when any is on record)."""
+    from piwarden.consent.models import BasisException, ConsentState
+
+    statuses: dict[uuid.UUID, str] = {}
+    choices: dict[uuid.UUID, dict] = {}
+    for_recipients: dict[uuid.UUID, dict] = {}
+    with connection.cursor() as cursor:
+        where, params = bulk.uuid_in("id", ids, connection)
+        cursor.execute(f"SELECT id, status FROM {Subject._meta.db_table} "  # noqa: S608
+                       f"WHERE {where}", params)
+        for subject_id, status in cursor.fetchall():
+            subject_id = bulk.as_uuid(subject_id)
+            statuses[subject_id], choices[subject_id] = status, {}
+        where, params = bulk.uuid_in("subject_id", ids, connection)
+        cursor.execute(f"SELECT subject_id, scope, recipient, choice "  # noqa: S608
+                       f"FROM {ConsentState._meta.db_table} WHERE purpose = %s AND {where}",
+                       [purpose, *params])
+        for subject_id, scope, recipient, choice in cursor.fetchall():
+            subject_id = bulk.as_uuid(subject_id)
+            if recipient:
+                for_recipients.setdefault(subject_id, {})[(purpose, scope, recipient)] = choice
+            else:
+                choices[subject_id][(purpose, scope)] = choice
+    exceptions: dict[uuid.UUID, dict] = {}
+    if statuses and _any_exceptions():
+        for subject_id, basis, expires_at in BasisException.objects.filter(
+                subject_id__in=statuses, purpose=purpose, revoked_at=None).values_list(
+                "subject_id", "legal_basis", "expires_at"):
+            per_subject = exceptions.setdefault(subject_id, {})
+            per_subject[purpose] = (*per_subject.get(purpose, ()), (basis, expires_at))
+    return {subject_id: _SubjectView(b"", status, choices[subject_id],
+                                     exceptions.get(subject_id, {}),
+                                     for_recipients.get(subject_id, {}))
+            for subject_id, status in statuses.items()}
 
 
 def decide_all(subject_id) -> dict[str, Decision]:

@@ -7,11 +7,15 @@ only that one is set. Erase deletes the values of the covered categories; after 
 everything the engine shreds the data key itself (``vault.services.shred``).
 """
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.db import connection
+
+from piwarden import bulk
 from piwarden.audit.actors import Actor
 from piwarden.consent.erasure import covered
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
-from piwarden.vault import envelope, fields, services
+from piwarden.vault import crypto, fields, keys, services
 from piwarden.vault.models import DataKey, VaultValue
 
 NAME = "vault.values"
@@ -45,25 +49,38 @@ def _providable(vault_field) -> bool:
     return not (vault_field.secret or vault_field.category.startswith("user.credentials"))
 
 
-def package(subject_ids: list, categories: frozenset[str], *, chunk: int = 2000) -> dict:
+def package(subject_ids: list, categories: frozenset[str], *, chunk: int = 5000) -> dict:
     """The values of the vault fields in ``categories`` for many people, decrypted in bulk for
     a provision the sharing gateway has checked (consent, allowlist) and audits per batch.
-    Credentials and file keys never leave. Shredded people have nothing to give."""
+    Credentials and file keys never leave. Shredded people have nothing to give. Raw SQL with
+    the ids as one parameter: at tens of thousands of people the ORM's per-row work was most
+    of the cost."""
     names = [f.name for f in fields.all_fields()
              if _providable(f) and covered(f.category, set(categories))]
     out: dict = {}
     if not names:
         return out
-    for start in range(0, len(subject_ids), chunk):
-        part = subject_ids[start:start + chunk]
-        data_keys = {key.subject_id: key for key in DataKey.objects.filter(
-            subject_id__in=part, shredded_at=None)}
-        for subject_id, field, ciphertext, version in VaultValue.objects.filter(
-                subject_id__in=list(data_keys), field__in=names).values_list(
-                "subject_id", "field", "ciphertext", "key_version"):
-            out.setdefault(subject_id, {})[field] = envelope.open_value(
-                data_key=data_keys[subject_id], field=field, ciphertext=ciphertext,
-                key_version=version)
+    provider = keys.get_provider()
+    keys_table, values_table = DataKey._meta.db_table, VaultValue._meta.db_table
+    fields_in = ", ".join(["%s"] * len(names))
+    with connection.cursor() as cursor:
+        for start in range(0, len(subject_ids), chunk):
+            where, params = bulk.uuid_in("k.subject_id", subject_ids[start:start + chunk],
+                                         connection)
+            cursor.execute(
+                f"SELECT k.subject_id, k.master_version, k.wrapped, v.field, v.ciphertext, "  # noqa: S608
+                f"v.key_version FROM {keys_table} k JOIN {values_table} v "
+                f"ON v.subject_id = k.subject_id WHERE {where} AND k.shredded_at IS NULL "
+                f"AND v.field IN ({fields_in}) ORDER BY k.subject_id", [*params, *names])
+            current, aead = None, None
+            for raw_id, master, wrapped, field, ciphertext, version in cursor.fetchall():
+                if raw_id != current:
+                    current, subject_id = raw_id, bulk.as_uuid(raw_id)
+                    aead = AESGCM(provider.unwrap(master, bytes(wrapped),
+                                                  crypto.data_key_aad(subject_id, master)))
+                    values = out.setdefault(subject_id, {})
+                values[field] = crypto.open_sealed(
+                    aead, bytes(ciphertext), crypto.value_aad(subject_id, field, version))
     return out
 
 

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from piwarden import bulk
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import Outcome
@@ -50,7 +51,6 @@ from piwarden.sharing.services.lifecycle import (
 from piwarden.subjects import registry
 
 TRANSFORMS = frozenset({"sha256"})
-_LEDGER_CHUNK = 2000
 
 
 def pseudonym(recipient: str, subject_id: uuid.UUID) -> str:
@@ -204,14 +204,26 @@ def _content(provision: Provision, flow: Flow, refs: dict, kept: list[str],
             "hashed": sorted(hashed), "records": records}
 
 
+_LEDGER_COLUMNS = ("provision", "subject", "recipient", "activity", "purpose", "legal_basis",
+                   "categories", "reference", "confidential", "provided_at")
+
+
 def _ledger(provision: Provision, flow: Flow, purpose: str, refs: dict, kept: list[str],
             confidential: bool, now) -> None:
-    rows = [Disclosure(provision=provision, subject_id=subject_id, recipient=flow.recipient,
-                       activity=flow.activity, purpose=purpose, legal_basis=flow.legal_basis,
-                       categories=kept, reference=ref, confidential=confidential,
-                       provided_at=now) for subject_id, ref in refs.items()]
-    for start in range(0, len(rows), _LEDGER_CHUNK):
-        Disclosure.objects.bulk_create(rows[start:start + _LEDGER_CHUNK])
+    """One register row per person (appended in bulk: the same values but the person's)."""
+    connection = transaction.get_connection()
+    field = Disclosure._meta.get_field
+    constant = {name: field(name).get_db_prep_save(value, connection) for name, value in (
+        ("provision", provision.pk), ("recipient", flow.recipient), ("activity", flow.activity),
+        ("purpose", purpose), ("legal_basis", flow.legal_basis), ("categories", kept),
+        ("confidential", confidential), ("provided_at", now))}
+    subject = field("subject")
+    rows = []
+    for subject_id, ref in refs.items():
+        row = {**constant, "subject": subject.get_db_prep_save(subject_id, connection),
+               "reference": ref}
+        rows.append(tuple(row[name] for name in _LEDGER_COLUMNS))
+    bulk.append(Disclosure, _LEDGER_COLUMNS, rows)
 
 
 def record_aggregate_provision(*, actor: Actor, flow: Flow, rows: list[dict], people: int,
@@ -219,8 +231,9 @@ def record_aggregate_provision(*, actor: Actor, flow: Flow, rows: list[dict], pe
     """Statistics (anonymized aggregates) to a recipient: a provision with no ledger rows,
     since it is about nobody; the register still records what left and to whom."""
     check_flow(actor, flow)
-    anonymized = set(DataCategory.objects.filter(anonymized=True).values_list("key", flat=True))
-    if not set(flow.categories) <= anonymized:
+    anonymized = set(DataCategory.objects.filter(anonymized=True, retired=False)
+                     .values_list("key", flat=True))
+    if not flow.categories or not set(flow.categories) <= anonymized:
         raise SharingError("FLOW_NOT_STATISTICS", "This flow carries personal information; "
                            "statistics go only on flows of anonymized categories.")
     with transaction.atomic():

@@ -39,7 +39,9 @@ def uuid_in(column: str, ids: list[uuid.UUID], connection) -> tuple[str, list]:
     SQLite): a filter on thousands of ids without compiling thousands of placeholders."""
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(ids)]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps([i.hex for i in ids])]
+    # The column name comes from the caller's code, never from input.
+    return (f"{column} IN (SELECT value FROM json_each(%s))",  # noqa: S608
+            [json.dumps([i.hex for i in ids])])
 
 
 def as_uuid(value) -> uuid.UUID:

@@ -8,9 +8,11 @@ provision, under a legal duty, and says so in the certificate.
 
 from datetime import timedelta
 
+from django.utils import timezone
+
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Recipient
-from piwarden.sharing.models import DeletionRequest, Disclosure
+from piwarden.sharing.models import DeletionRequest, Disclosure, Provision, ProvisionStatus
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
 
@@ -57,7 +59,24 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
                "and lists where this deletion was forwarded (PIPL Art. 55-56).")])
 
 
+def _due_packages(*, before) -> int:
+    return Provision.objects.filter(status__in=[ProvisionStatus.READY,
+                                                ProvisionStatus.DELIVERED],
+                                    expires_at__lte=timezone.now()).count()
+
+
+def _expire_packages(*, actor: Actor, before, limit: int) -> int:
+    from piwarden.sharing import services
+
+    return services.expire_packages(actor=actor)
+
+
 def register() -> None:
     registry.register(registry.Source(
         name=NAME, models=(Disclosure, DeletionRequest), categories=(CATEGORY,),
         export=export, erase=erase))
+    # The hourly retention run deletes packages whose link expired
+    # (PIWARDEN_SHARING_LINK_HOURS); the activity's period only makes it a time-based kind.
+    registry.register_retention(registry.Retention(
+        name="sharing.packages", activity="sharing.disclosure_register", due=_due_packages,
+        expire=_expire_packages))

@@ -53,10 +53,14 @@ from piwarden.subjects import registry
 TRANSFORMS = frozenset({"sha256"})
 
 
-def pseudonym(recipient: str, subject_id: uuid.UUID) -> str:
+def _pseudonym_key() -> bytes:
+    return hashlib.sha256(f"piwarden.sharing.pseudonym|{settings.SECRET_KEY}".encode()).digest()
+
+
+def pseudonym(recipient: str, subject_id: uuid.UUID, key: bytes | None = None) -> str:
     """The person's reference at one recipient: stable, and unlinkable across recipients."""
-    key = hashlib.sha256(f"piwarden.sharing.pseudonym|{settings.SECRET_KEY}".encode()).digest()
-    return hmac.new(key, f"{recipient}|{subject_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key or _pseudonym_key(), f"{recipient}|{subject_id}".encode(),
+                    hashlib.sha256).hexdigest()[:32]
 
 
 def subjects_digest(subject_ids: Iterable[uuid.UUID]) -> str:
@@ -155,7 +159,9 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
                 ProvisionStatus.PUSHING if flow.method == Method.PUSH else ProvisionStatus.READY))
         token = ""
         if provided:
-            refs = {subject_id: pseudonym(flow.recipient, subject_id) for subject_id in provided}
+            key = _pseudonym_key()
+            refs = {subject_id: pseudonym(flow.recipient, subject_id, key)
+                    for subject_id in provided}
             packages.seal(provision, _content(provision, flow, refs, kept, transforms))
             if flow.method == Method.DOWNLOAD:
                 token, provision.token_hash = packages.new_token()

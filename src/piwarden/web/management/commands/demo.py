@@ -31,6 +31,7 @@ class Command(BaseCommand):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 json.dump(credentials, handle, indent=2)
+        self._sharing()
         if path.exists():
             credentials = json.loads(path.read_text())
             self.stdout.write(
@@ -38,6 +39,17 @@ class Command(BaseCommand):
                 "Demo person (privacy center at /account/login/): {person_login} / "
                 "{person_password}".format(**credentials)
             )
+
+    @transaction.atomic
+    def _sharing(self) -> None:
+        """Example recipients named and active, and a provision to show the demo person."""
+        from piwarden.sharing import demo
+        from piwarden.subjects.models import Subject
+        from piwarden.vault import services as vault
+
+        person = Subject.objects.filter(pk__in=vault.find_subject_ids("email", DEMO_EMAIL),
+                                        kind=SubjectKind.ACCOUNT_HOLDER).first()
+        demo.set_up(actor=Actor.system("demo"), person=person)
 
     @transaction.atomic
     def _create(self) -> dict:

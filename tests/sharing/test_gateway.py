@@ -198,3 +198,24 @@ def test_erased_people_are_left_out(activate, person_with, system_actor):
                       reason="test")
     provision, _ = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
     assert provision.dropped == {"subject_erased": 1}
+
+
+def test_r_6_1_the_access_export_lists_every_provision(activate, person_with, system_actor):
+    """The export's register section names each recipient with its purpose and date; a
+    provision the law keeps confidential is withheld and counted, never shown."""
+    from piwarden.subjectdata.services import collect
+
+    person = person_with(name="林一", email="lin@example.cn")
+    services.provide(actor=system_actor, flow=activate(*PROCESSORS), subject_ids=[person.pk])
+    grant_recipient(system_actor, person, "sharing.affiliates", "affiliate.intron_group")
+    services.provide(actor=system_actor, flow=activate(*AFFILIATES), subject_ids=[person.pk])
+    authority = activate("disclosure.to_authorities", "authority.competent")
+    services.provide(actor=system_actor, flow=authority, subject_ids=[person.pk],
+                     categories=["user.name"], confidential=True)
+    tables = collect(person)["sharing.disclosures"]
+    assert [row["recipient"] for row in tables["recipients"]] == [
+        "Example Service Partner Co., Ltd.", "Intron Digital (Shenzhen) Co., Ltd."]
+    assert {row["purpose"] for row in tables["recipients"]} == {"sharing.processors",
+                                                                "sharing.affiliates"}
+    assert tables["withheld"] == [{"provisions_withheld_by_law": 1}]
+    assert "authority" not in json.dumps(tables["recipients"])

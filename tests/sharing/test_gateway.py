@@ -215,7 +215,8 @@ def test_r_6_1_the_access_export_lists_every_provision(activate, person_with, sy
     tables = collect(person)["sharing.disclosures"]
     assert [row["recipient"] for row in tables["recipients"]] == [
         "Example Service Partner Co., Ltd.", "Intron Digital (Shenzhen) Co., Ltd."]
-    assert {row["purpose"] for row in tables["recipients"]} == {"sharing.processors",
-                                                                "sharing.affiliates"}
+    assert {row["purpose_zh"] for row in tables["recipients"]} == {"委托合作伙伴和服务提供商处理",
+                                                                   "与关联方共享"}
+    assert tables["recipients"][0]["provided_at"].endswith("+08:00")
     assert tables["withheld"] == [{"provisions_withheld_by_law": 1}]
     assert "authority" not in json.dumps(tables["recipients"])

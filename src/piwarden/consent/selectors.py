@@ -5,8 +5,8 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from piwarden.catalog.models import Purpose, StorageCategory, StorageItem
-from piwarden.consent import notices
+from piwarden.catalog.models import ProcessingActivity, Purpose, StorageCategory, StorageItem
+from piwarden.consent import decisions, notices
 from piwarden.consent.models import ConsentEvent, ConsentState, ErasureStatus, ScheduledErasure
 from piwarden.subjects.models import Subject
 
@@ -70,15 +70,35 @@ class PurposeChoice:
         return self.state is not None and self.state.choice == "grant"
 
 
+def per_recipient_purposes() -> set[str]:
+    """Purposes whose consent is given to one named recipient at a time (PIPL Art. 23, 39):
+    separate consent to provision, for activities that name recipients, outside the banner.
+    The privacy center's sharing page asks for these, a recipient per card; a consent to
+    such a purpose that names no recipient would let nothing out."""
+    banner = set(StorageItem.objects.filter(retired=False).values_list("purpose__key",
+                                                                       flat=True))
+    keys = set()
+    for purpose in Purpose.objects.filter(retired=False, consent="separate"):
+        if (decisions.RECIPIENT_SCOPES & {f"separate.{case}" for case in purpose.separate}
+                and purpose.key not in banner
+                and ProcessingActivity.objects.filter(
+                    purpose=purpose, retired=False, recipients__isnull=False).exists()):
+            keys.add(purpose.key)
+    return keys
+
+
 def choices_for(subject: Subject) -> list[PurposeChoice]:
-    """Every purpose that takes consent, in catalog order, with this person's choice."""
+    """Every purpose that takes consent, in catalog order, with this person's choice; those
+    given per recipient are on the sharing page instead."""
     from piwarden.consent.services import applicable_scopes
 
-    states = {(s.purpose, s.scope): s for s in ConsentState.objects.filter(subject=subject)}
+    states = {(s.purpose, s.scope): s for s in ConsentState.objects.filter(
+        subject=subject, recipient="")}
     erasures = {e.purpose: e for e in ScheduledErasure.objects.filter(
         subject=subject, status=ErasureStatus.PENDING)}
+    per_recipient = per_recipient_purposes()
     rows = []
-    for purpose in Purpose.objects.filter(retired=False):
+    for purpose in Purpose.objects.filter(retired=False).exclude(key__in=per_recipient):
         for scope in applicable_scopes(purpose.key):
             rows.append(PurposeChoice(purpose, scope, states.get((purpose.key, scope)),
                                       erasures.get(purpose.key)))

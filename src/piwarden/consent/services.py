@@ -105,8 +105,11 @@ def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
                  notice_text: str, channel: Channel, bundled: bool = False,
                  evidence=None, evidence_sealed: bool = False, recipient: str = "") -> None:
     """Raise ConsentError when the ledger would refuse this choice (forms call it too)."""
-    if recipient:
+    if recipient and choice == Choice.GRANT:  # a withdrawal always goes through
         check_recipient(purpose=purpose, scope=scope, recipient=recipient)
+    elif recipient and scope not in decisions.RECIPIENT_SCOPES:
+        raise ConsentError("SCOPE_NOT_APPLICABLE", "A consent for a recipient is a separate "
+                           "consent to provision.")
     elif scope not in applicable_scopes(purpose):
         raise ConsentError("SCOPE_NOT_APPLICABLE",
                            f"Purpose '{purpose}' takes no consent of scope '{scope}'.")

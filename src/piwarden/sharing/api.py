@@ -9,6 +9,7 @@ from piwarden.clients.auth import ApiKeyAuth, StaffSessionAuth, require_scope
 from piwarden.clients.models import Scope
 from piwarden.consent.services import truncate_ip
 from piwarden.sharing import services
+from piwarden.sharing.api_person import router as person_router
 from piwarden.sharing.api_statistics import router as statistics_router
 from piwarden.sharing.models import Flow
 from piwarden.sharing.schemas import FlowOut, ProvideIn, ProvisionOut
@@ -16,6 +17,7 @@ from piwarden.sharing.schemas import FlowOut, ProvideIn, ProvisionOut
 router = Router(tags=["sharing"])
 STAFF_OR_CLIENT = [ApiKeyAuth(), StaffSessionAuth()]
 router.add_router("", statistics_router)
+router.add_router("", person_router)
 
 
 @router.get("/flows", response=list[FlowOut], auth=STAFF_OR_CLIENT)

@@ -22,22 +22,33 @@ KEEP_DAYS = 3 * 366
 
 
 def export(subject: Subject) -> dict[str, list[dict]]:
+    """The register as the person reads it: names in both languages, China time."""
+    from piwarden.catalog.models import Purpose
+    from piwarden.sharing import labels
+
     names = {r.key: r for r in Recipient.objects.all()}
+    purposes = {p.key: p for p in Purpose.objects.all()}
+    categories = labels.CategoryNames()
     rows, withheld = [], 0
     for row in Disclosure.objects.filter(subject=subject).order_by("provided_at", "id"):
         if row.confidential:
             withheld += 1
             continue
-        recipient = names.get(row.recipient)
+        recipient, purpose = names.get(row.recipient), purposes.get(row.purpose)
         rows.append({
             "recipient": recipient.name if recipient else row.recipient,
             "recipient_zh": recipient.name_zh if recipient else row.recipient,
             "contact": recipient.contact if recipient else "",
-            "purpose": row.purpose, "categories": ", ".join(row.categories),
-            "legal_basis": row.legal_basis, "provided_at": row.provided_at.isoformat()})
-    deletions = [{"recipient": d.recipient, "reason": d.reason, "status": d.status,
-                  "asked_at": d.asked_at.isoformat(),
-                  "confirmed_at": d.confirmed_at.isoformat() if d.confirmed_at else None}
+            "purpose": purpose.name_en if purpose else row.purpose,
+            "purpose_zh": purpose.name_zh if purpose else row.purpose,
+            "categories": ", ".join(categories.names(row.categories, "en")),
+            "categories_zh": "、".join(categories.names(row.categories, "zh-hans")),
+            "provided_at": labels.china_time(row.provided_at).isoformat(timespec="seconds")})
+    deletions = [{"recipient": names[d.recipient].name if d.recipient in names else d.recipient,
+                  "reason": d.get_reason_display(), "status": d.get_status_display(),
+                  "asked_at": labels.china_time(d.asked_at).isoformat(timespec="seconds"),
+                  "confirmed_at": labels.china_time(d.confirmed_at).isoformat(
+                      timespec="seconds") if d.confirmed_at else None}
                  for d in DeletionRequest.objects.filter(subject=subject).order_by("asked_at")]
     tables = {"recipients": rows}
     if withheld:

@@ -1,5 +1,9 @@
 from django.urls import path
 
+from piwarden.sharing import views
+
 app_name = "sharing"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp import constants as csp
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 DATA_DIR = Path(os.environ.get("PIWARDEN_DATA_DIR", REPO_DIR / "var")).resolve()
@@ -78,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "piwarden.sharing.egress.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -177,6 +179,23 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of piwarden's own pages (django-csp). Inline <script> and <style>
+# blocks carry the request's nonce ({{ request.csp_nonce }}); style attributes stay allowed
+# (they cannot run code). On HTML pages script-src also lists the browser-script origins of
+# active recipients (sharing/egress.py, K-3.2).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF, csp.NONCE],
+        "style-src-attr": [csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -205,8 +224,11 @@ PIWARDEN_BANNER_RATE = int(os.environ.get("PIWARDEN_BANNER_RATE", "30"))
 
 # Messages (docs/accounts.md). E-mail goes out by SMTP when PIWARDEN_EMAIL_HOST is set; without
 # it (the demo) messages are printed to the console. SMS goes through a small backend interface.
+# Every message passes egress control first (sharing/egress.py), which then hands it to the
+# delivery backend.
 EMAIL_HOST = os.environ.get("PIWARDEN_EMAIL_HOST", "")
-EMAIL_BACKEND = (
+EMAIL_BACKEND = "piwarden.sharing.egress.EmailBackend"
+PIWARDEN_EMAIL_DELIVERY_BACKEND = os.environ.get("PIWARDEN_EMAIL_DELIVERY_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )

@@ -61,7 +61,7 @@ def test_preferences_only_runs_no_analytics(page):
     page.get_by_role("button", name="Customize").click()
     page.locator("#pw-preferences").check()
     page.get_by_role("button", name="Save my choices").click()
-    page.wait_for_function("localStorage.getItem('pw_recent') !== null")
+    page.wait_for_function("() => localStorage.getItem('pw_recent') !== null")
     assert page.evaluate("window.pwDemoAnalyticsRan") is None
     assert "pw_analytics_id" not in cookie_names(page)
 
@@ -75,7 +75,7 @@ def test_every_cookie_and_storage_key_the_site_sets_is_in_the_inventory(page):
     for category in ("preferences", "analytics", "advertising"):
         page.locator(f"#pw-{category}").check()
     page.get_by_role("button", name="Save my choices").click()
-    page.wait_for_function("window.pwDemoAdsRan === true && window.pwDemoAnalyticsRan === true")
+    page.wait_for_function("() => window.pwDemoAdsRan && window.pwDemoAnalyticsRan")
     page.goto("/privacy/cookies/")
     declared = set(StorageItem.objects.filter(retired=False).values_list("kind", "name"))
     found = {("cookie", name) for name in cookie_names(page)}
@@ -91,7 +91,7 @@ def test_reject_keeps_analytics_inert_across_reloads(page):
     assert page.evaluate("window.pwDemoAnalyticsRan") is None
     assert "pw_analytics_id" not in cookie_names(page)
     page.reload()
-    page.wait_for_function("window.piwarden !== undefined")
+    page.wait_for_function("() => window.piwarden !== undefined")
     page.wait_for_timeout(300)
     assert banner(page).count() == 0
     assert page.evaluate("window.pwDemoAnalyticsRan") is None
@@ -102,12 +102,12 @@ def test_reject_keeps_analytics_inert_across_reloads(page):
 def test_accept_all_runs_analytics_but_not_partner_ads(page):
     page.goto("/")
     page.get_by_role("button", name="Accept all").click()
-    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    page.wait_for_function("() => window.pwDemoAnalyticsRan === true")
     assert "pw_analytics_id" in cookie_names(page)
     assert page.evaluate("window.pwDemoAdsRan") is None
     assert ledger(page) == {"cookies.preferences": "grant", "cookies.analytics": "grant"}
     page.reload()
-    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    page.wait_for_function("() => window.pwDemoAnalyticsRan === true")
     assert banner(page).count() == 0
     assert page.locator("#demo-analytics").text_content() == "on"
 
@@ -123,7 +123,7 @@ def test_gpc_refuses_advertising_without_asking(browser, live_url):
     assert page.get_by_text("Global Privacy Control").is_visible()
     page.locator("#pw-analytics").check()
     page.get_by_role("button", name="Save my choices").click()
-    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    page.wait_for_function("() => window.pwDemoAnalyticsRan === true")
     assert page.evaluate("window.pwDemoAdsRan") is None
     assert ledger(page)["cookies.advertising"] == "refuse"
     context.close()
@@ -147,7 +147,7 @@ def test_keyboard_only_customize_and_save(page):
         if page.evaluate("document.activeElement.textContent") == "Save my choices":
             break
     page.keyboard.press("Enter")
-    page.wait_for_function("window.pwDemoAnalyticsRan === true")
+    page.wait_for_function("() => window.pwDemoAnalyticsRan === true")
     assert ledger(page) == {"cookies.preferences": "refuse", "cookies.analytics": "grant",
                             "cookies.advertising": "refuse"}
 
@@ -158,7 +158,7 @@ def test_separate_advertising_consent_and_manage_cookies_clears_storage(page):
     page.locator("#pw-advertising").check()
     page.locator("#pw-analytics").check()
     page.get_by_role("button", name="Save my choices").click()
-    page.wait_for_function("window.pwDemoAdsRan === true && window.pwDemoAnalyticsRan === true")
+    page.wait_for_function("() => window.pwDemoAdsRan && window.pwDemoAnalyticsRan")
     advertising = ConsentEvent.objects.filter(purpose="cookies.advertising").latest("id")
     assert (advertising.choice, advertising.scope, advertising.bundled) == (
         "grant", "separate.third_party", False)

@@ -20,7 +20,6 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -50,6 +49,7 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor, ActorKind
 from piwarden.audit.models import Outcome
 from piwarden.consent import services as consent
+from piwarden.sharing import egress
 from piwarden.subjects.models import SubjectKind, SubjectStatus
 from piwarden.subjects.services import change_status, create_subject
 from piwarden.vault import fields as vault_fields
@@ -236,12 +236,14 @@ def _message(code: str) -> tuple[str, str]:
 
 
 def _deliver(channel: str, to: str, subject_line: str, text: str) -> None:
-    """Runs after the commit; a gateway failure is logged (without PI) and the person resends."""
+    """Runs after the commit; a gateway failure is logged (without PI) and the person resends.
+    Codes go to the person's own address and guardian requests to the address they named."""
     try:
         if channel == CodeChannel.PHONE:
-            sms.send_sms(to, text)
+            sms.send_sms(to, text, audience=egress.Audience.PERSON, source="accounts.codes")
         else:
-            send_mail(subject_line, text, None, [to])
+            egress.send_mail(subject_line, text, [to], audience=egress.Audience.PERSON,
+                             source="accounts.codes")
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("verification code delivery by %s failed: %s", channel, type(exc).__name__)
 

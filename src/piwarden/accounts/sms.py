@@ -1,7 +1,9 @@
 """Sending SMS: a small backend interface, chosen by ``PIWARDEN_SMS_BACKEND``.
 
 A production deployment plugs in its SMS gateway (a processor, catalog ``processor.messaging``)
-by writing a class with ``send(phone, text)``. Backends never log the number or the text.
+by writing a class with ``send(phone, text)`` that calls the gateway through
+``sharing.egress.Client``. Backends never log the number or the text. Egress control checks
+every message first: only the person themself receives an SMS.
 """
 
 import json
@@ -12,6 +14,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from piwarden.accounts import conf
+from piwarden.sharing import egress
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,10 @@ class FileBackend:
             handle.write(line + "\n")
 
 
-def send_sms(phone: str, text: str) -> None:
+def send_sms(phone: str, text: str, *, audience: egress.Audience = egress.Audience.OTHER,
+             source: str = "accounts.sms") -> None:
+    """``audience`` is declared by the calling code; anything but the person is refused."""
+    egress.check_sms(audience=audience, source=source)
     backend = import_string(conf.sms_backend())()
     backend.send(phone, text)
     log.info("sms sent via %s", type(backend).__name__)

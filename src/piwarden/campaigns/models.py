@@ -62,8 +62,14 @@ class CampaignAccess(models.Model):
         return f"{self.user} → {self.campaign}"
 
     def is_valid(self, today=None) -> bool:
+        """Also ends with the partner's standing in the registry: a suspended partner, or a
+        processor whose contract has ended, has no access from the next day (S-4.1.1e)."""
+        from piwarden.sharing.selectors import credentials_ended
+
         return (self.revoked_at is None and self.user.is_active
-                and self.campaign.is_running(today))
+                and self.campaign.is_running(today)
+                and not (self.campaign.partner
+                         and credentials_ended(self.campaign.partner, today)))
 
 
 class EntryVia(models.TextChoices):

@@ -292,11 +292,11 @@ def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
         update_fields=["choice", "policy_version", "changed_at", "event"],
     )
     ending = [event for event in events if _ends_consent(event, previous.get(_key(event)))]
-    # Our own data stays when a consent to one recipient ends; the recipient is asked to stop
-    # and delete (sharing.propagation listens).
+    # Recipients that received the person's data for an ended purpose are asked to stop and
+    # delete (sharing.propagation listens). Our own data stays when a consent to one
+    # recipient ends: it was not given for our own processing.
     for event in ending:
-        if event.recipient:
-            signals.recipient_consent_ended.send(ConsentEvent, event=event, actor=actor)
+        signals.consent_ended.send(ConsentEvent, event=event, actor=actor)
     erasures = _schedule_erasures([event for event in ending if not event.recipient])
     if erasures:
         due = max(erasure.due_at for erasure in erasures.values())

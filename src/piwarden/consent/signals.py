@@ -2,6 +2,8 @@
 
 from django.dispatch import Signal
 
-# Sent inside the ledger's transaction when a consent given for one recipient (PIPL Art. 23)
-# is withdrawn or refused after a grant; kwargs ``event`` (the ConsentEvent) and ``actor``.
-recipient_consent_ended = Signal()
+# Sent inside the ledger's transaction when a consent ends (withdrawn, or refused after a
+# grant); kwargs ``event`` (the ConsentEvent; ``event.recipient`` names the recipient of a
+# consent given for one, PIPL Art. 23) and ``actor``. Sharing forwards it to the recipients
+# that received the person's data for that purpose.
+consent_ended = Signal()

@@ -52,13 +52,28 @@ class PartnerAdmin(admin.ModelAdmin):
         obj.pk = created.pk
 
 
+class PartnerClientForm(forms.ModelForm):
+    class Meta:
+        model = PartnerClient
+        fields = ["client", "partner", "counterparty"]
+        help_texts = {"counterparty": "For a partner, its own; for a recipient's client that "
+                                      "confirms forwarded deletions, choose it here."}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("partner"):
+            data["counterparty"] = data["partner"].counterparty
+        return data
+
+
 @admin.register(PartnerClient)
 class PartnerClientAdmin(admin.ModelAdmin):
-    list_display = ["client", "partner"]
+    form = PartnerClientForm
+    list_display = ["client", "partner", "counterparty"]
 
     def save_model(self, request, obj, form, change):
-        link = services.link_client(actor=Actor.staff(request.user), partner=obj.partner,
-                                    client=obj.client)
+        link = services.link_client(actor=Actor.staff(request.user), client=obj.client,
+                                    partner=obj.partner, counterparty=obj.counterparty)
         obj.pk = link.pk
 
 

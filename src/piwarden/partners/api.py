@@ -4,13 +4,15 @@ with the people's authorizations, and reads back only its own records (masked)."
 from ninja import Router
 
 from piwarden.api_errors import ApiError
-from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
+from piwarden.clients.auth import StaffSessionAuth, require_scope
 from piwarden.clients.models import Scope
 from piwarden.partners import selectors, services
+from piwarden.partners.auth import CounterpartyKeyAuth
 from piwarden.partners.models import ImportBatch
 from piwarden.partners.schemas import ImportIn, ImportOut, RecordOut
 
 router = Router(tags=["partners"])
+STAFF_OR_CLIENT = [CounterpartyKeyAuth(), StaffSessionAuth()]
 
 
 def _partner(request):

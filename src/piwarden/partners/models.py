@@ -12,10 +12,14 @@ from piwarden.subjects.models import Subject
 
 
 class Partner(models.Model):
-    """One supplying party: a catalog recipient with the role ``independent_handler``."""
+    """One supplying party: a catalog recipient with the role ``independent_handler``, and
+    one counterparty of the legal-entity registry (``sharing.Counterparty``), whose status and
+    contracts also govern its API keys."""
 
     recipient = models.CharField(max_length=100, unique=True,
                                  help_text="Catalog recipient key, e.g. partner.data_source")
+    counterparty = models.OneToOneField("sharing.Counterparty", on_delete=models.PROTECT,
+                                        related_name="partner")
     name = models.CharField(max_length=200)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -28,13 +32,18 @@ class Partner(models.Model):
 
 
 class PartnerClient(models.Model):
-    """An API client that submits on behalf of one partner (a client serves one partner)."""
+    """An API client of one counterparty of the registry (a client serves one): a partner's
+    import client, or a recipient's client that confirms forwarded deletions (no partner).
+    The counterparty's suspension or contract end shuts all of them out."""
 
     client = models.OneToOneField(ApiClient, on_delete=models.CASCADE, related_name="partner_link")
-    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="clients")
+    counterparty = models.ForeignKey("sharing.Counterparty", on_delete=models.CASCADE,
+                                     related_name="api_clients")
+    partner = models.ForeignKey(Partner, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="clients")
 
     def __str__(self):
-        return f"{self.client} → {self.partner}"
+        return f"{self.client} → {self.partner or self.counterparty}"
 
 
 class ImportBatch(models.Model):

@@ -34,6 +34,7 @@ from piwarden.consent.erasure import covered
 from piwarden.consent.models import Choice, ConsentState, Scope
 from piwarden.errors import ServiceError
 from piwarden.partners.models import ImportBatch, Partner, PartnerClient, PartnerRecord
+from piwarden.sharing.models import Counterparty
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.registry import Erased
 from piwarden.subjects.services import create_subject
@@ -65,14 +66,17 @@ def authorization_max_days() -> int:
 @transaction.atomic
 def create_partner(*, actor: Actor, recipient: str, name: str) -> Partner:
     """A partner must be a catalog recipient that is an independent handler (it collected the
-    data under its own authorization from the person)."""
+    data under its own authorization from the person); it joins the registry as the
+    counterparty of that recipient (created when missing)."""
     found = Recipient.objects.filter(key=recipient, retired=False).first()
     if found is None or found.role != RecipientRole.INDEPENDENT_HANDLER:
         raise PartnerError(422, "NOT_AN_INDEPENDENT_HANDLER",
                            f"'{recipient}' is not a catalog recipient of role independent_handler.")
-    partner = Partner.objects.create(recipient=recipient, name=name.strip() or found.name_en)
+    counterparty, _ = Counterparty.objects.get_or_create(recipient=recipient)
+    partner = Partner.objects.create(recipient=recipient, counterparty=counterparty,
+                                     name=name.strip() or found.name_en)
     audit.record(actor=actor, action="partners.partner_created", obj=partner,
-                 detail={"recipient": recipient})
+                 detail={"recipient": recipient, "counterparty": counterparty.pk})
     return partner
 
 
@@ -87,10 +91,20 @@ def update_partner(*, actor: Actor, partner: Partner, name: str, is_active: bool
 
 
 @transaction.atomic
-def link_client(*, actor: Actor, partner: Partner, client: ApiClient) -> PartnerClient:
-    link, _ = PartnerClient.objects.update_or_create(client=client, defaults={"partner": partner})
+def link_client(*, actor: Actor, client: ApiClient, partner: Partner | None = None,
+                counterparty: Counterparty | None = None) -> PartnerClient:
+    """Link an API client to a partner (its imports), or to any counterparty of the registry
+    (a recipient that confirms the deletions forwarded to it)."""
+    if partner is None and counterparty is None:
+        raise PartnerError(422, "LINK_TARGET_REQUIRED", "Name a partner or a counterparty.")
+    if partner is None:
+        partner = Partner.objects.filter(counterparty=counterparty).first()
+    counterparty = partner.counterparty if partner is not None else counterparty
+    link, _ = PartnerClient.objects.update_or_create(
+        client=client, defaults={"partner": partner, "counterparty": counterparty})
     audit.record(actor=actor, action="partners.client_linked", obj=link,
-                 detail={"partner": partner.pk, "client": client.pk})
+                 detail={"partner": partner.pk if partner else None,
+                         "recipient": counterparty.recipient, "client": client.pk})
     return link
 
 
@@ -98,7 +112,15 @@ def partner_of(client) -> Partner | None:
     if not isinstance(client, ApiClient):
         return None
     link = PartnerClient.objects.select_related("partner").filter(client=client).first()
-    return link.partner if link and link.partner.is_active else None
+    return link.partner if link and link.partner and link.partner.is_active else None
+
+
+def counterparty_of(client) -> Counterparty | None:
+    """The registry counterparty an API client acts for, or None."""
+    if not isinstance(client, ApiClient):
+        return None
+    link = PartnerClient.objects.select_related("counterparty").filter(client=client).first()
+    return link.counterparty if link else None
 
 
 # --- imports -------------------------------------------------------------------------------

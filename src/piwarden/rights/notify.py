@@ -10,7 +10,6 @@ import smtplib
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog.selectors import latest_release
+from piwarden.sharing import egress
 from piwarden.vault import services as vault
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,13 @@ def deliver(contact: tuple[str, str] | None, subject_line: str, text: str) -> bo
     channel, to = contact
     try:
         if channel == "email":
-            send_mail(subject_line, text, None, [to])
+            egress.send_mail(subject_line, text, [to], audience=egress.Audience.PERSON,
+                             source="rights.notify")
         else:
             from piwarden.accounts import sms
 
-            sms.send_sms(to, f"{subject_line}: {text}"[:480])
+            sms.send_sms(to, f"{subject_line}: {text}"[:480], audience=egress.Audience.PERSON,
+                         source="rights.notify")
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("rights notification by %s failed: %s", channel, type(exc).__name__)
         return False
@@ -98,7 +100,8 @@ def notify_staff(subject_line: str, text: str) -> int:
         log.warning("no staff address to send rights deadline mail to")
         return 0
     try:
-        send_mail(subject_line, text, None, to)
+        egress.send_mail(subject_line, text, to, audience=egress.Audience.STAFF,
+                         source="rights.notify")
     except (smtplib.SMTPException, OSError) as exc:
         log.warning("rights staff mail failed: %s", type(exc).__name__)
         return 0

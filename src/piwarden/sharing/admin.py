@@ -7,6 +7,7 @@ evidence, so nothing here edits or deletes them. A PIPIA is decided by a privacy
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.db import models
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Recipient
@@ -14,17 +15,22 @@ from piwarden.readonly_admin import ReadOnlyAdmin
 from piwarden.roles.registry import PRIVACY_OFFICER
 from piwarden.roles.selectors import has_role
 from piwarden.sharing import services
+from piwarden.sharing.admin_deletions import DeletionRequestAdmin
 from piwarden.sharing.models import (
     Assessment,
     AssessmentStatus,
     Attestation,
     Contract,
     Counterparty,
+    DeletionRequest,
     Disclosure,
     Flow,
     Provision,
     SubProcessor,
 )
+
+# Endpoints are HTTPS: a scheme-less URL typed in the console means https.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class ReasonActionForm(ActionForm):
@@ -64,6 +70,7 @@ class CounterpartyAdmin(admin.ModelAdmin):
                        "status_changed_at", "problems", "created_at"]
     fields = [*readonly_fields, "deletion_endpoint"]
     inlines = [ContractInline]
+    formfield_overrides = HTTPS_URLS
     action_form = ReasonActionForm
     actions = ["activate", "suspend", "terminate"]
 
@@ -159,6 +166,8 @@ class FlowForm(forms.ModelForm):
     categories = forms.CharField(help_text="The allowlist: catalog category keys, one per "
                                  "line. It can only narrow what the catalog allows.",
                                  widget=forms.Textarea(attrs={"rows": 4}))
+
+    endpoint = forms.URLField(required=False, assume_scheme="https")
 
     class Meta:
         model = Flow
@@ -326,3 +335,6 @@ class DisclosureAdmin(ReadOnlyAdmin):
     list_filter = ["recipient", "confidential"]
     search_fields = ["subject__id", "reference"]
     list_select_related = ["subject"]
+
+
+admin.site.register(DeletionRequest, DeletionRequestAdmin)

@@ -9,6 +9,8 @@ from piwarden.clients.auth import ApiKeyAuth, StaffSessionAuth, require_scope
 from piwarden.clients.models import Scope
 from piwarden.consent.services import truncate_ip
 from piwarden.sharing import services
+from piwarden.sharing.api_deletions import router as deletions_router
+from piwarden.sharing.api_egress import router as egress_router
 from piwarden.sharing.api_person import router as person_router
 from piwarden.sharing.api_statistics import router as statistics_router
 from piwarden.sharing.models import Flow
@@ -18,6 +20,8 @@ router = Router(tags=["sharing"])
 STAFF_OR_CLIENT = [ApiKeyAuth(), StaffSessionAuth()]
 router.add_router("", statistics_router)
 router.add_router("", person_router)
+router.add_router("", deletions_router)
+router.add_router("", egress_router)
 
 
 @router.get("/flows", response=list[FlowOut], auth=STAFF_OR_CLIENT)

@@ -7,10 +7,11 @@ class SharingConfig(AppConfig):
 
     def ready(self):
         from piwarden.catalog.signals import catalog_loaded
-        from piwarden.sharing import subject_data
+        from piwarden.sharing import propagation, subject_data
 
         subject_data.register()
         catalog_loaded.connect(_sync_registry, dispatch_uid="sharing.sync")
+        propagation.connect()
 
 
 def _sync_registry(sender, *, release, actor, **kwargs):

@@ -6,26 +6,43 @@ receive PI, so a recipient that is suspended, terminated or still waiting for it
 has no host at all.
 """
 
+from datetime import date, timedelta
+
 from django.db.models import Q
+from django.utils import timezone
 
 from piwarden.catalog.models import ProcessingActivity, Recipient
-from piwarden.sharing.models import Counterparty, Disclosure, Flow, Status
+from piwarden.sharing.models import (
+    Contract,
+    ContractKind,
+    Counterparty,
+    Disclosure,
+    Flow,
+    Status,
+)
+
+ENDED = (Status.SUSPENDED, Status.TERMINATED)
+
+
+def _active_recipients():
+    """Recipients that are active and have an active flow, as a subquery."""
+    flows = Flow.objects.filter(status=Status.ACTIVE).values("recipient")
+    return Counterparty.objects.filter(status=Status.ACTIVE, recipient__in=flows).values(
+        "recipient")
 
 
 def active_recipient_keys() -> set[str]:
-    """Recipients that are active and have an active flow."""
-    flows = set(Flow.objects.filter(status=Status.ACTIVE).values_list("recipient", flat=True))
-    return set(Counterparty.objects.filter(status=Status.ACTIVE, recipient__in=flows)
-               .values_list("recipient", flat=True))
+    return set(_active_recipients().values_list("recipient", flat=True))
 
 
-def delivery_hosts() -> dict[str, str]:
-    """Host pattern (``api.example.cn`` or ``*.example.cn``) → recipient key, for egress."""
-    hosts: dict[str, str] = {}
+def delivery_hosts() -> dict[str, set[str]]:
+    """Host pattern (``api.example.cn`` or ``*.example.cn``) → the active recipients that
+    declare it, for egress (one query)."""
+    hosts: dict[str, set[str]] = {}
     for key, declared in Recipient.objects.filter(
-            key__in=active_recipient_keys(), retired=False).values_list("key", "hosts"):
+            key__in=_active_recipients(), retired=False).values_list("key", "hosts"):
         for host in declared or []:
-            hosts[host.lower()] = key
+            hosts.setdefault(host.lower(), set()).add(key)
     return hosts
 
 
@@ -36,20 +53,27 @@ def host_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
-def recipient_for_host(host: str) -> str | None:
-    """The active recipient that may receive PI at this host, or None (egress refuses)."""
-    for pattern, key in delivery_hosts().items():
+def recipients_for_host(host: str) -> set[str]:
+    """The active recipients that may receive PI at this host (empty: egress refuses)."""
+    found: set[str] = set()
+    for pattern, keys in delivery_hosts().items():
         if host_matches(host, pattern):
-            return key
-    return None
+            found |= keys
+    return found
+
+
+def recipient_for_host(host: str) -> str | None:
+    """One active recipient that may receive PI at this host, or None (egress refuses)."""
+    found = recipients_for_host(host)
+    return min(found) if found else None
 
 
 def script_origins() -> list[str]:
     """Origins of browser scripts of active recipients (the CSP ``script-src`` list)."""
     origins = set()
     for declared in Recipient.objects.filter(
-            key__in=active_recipient_keys(), retired=False).values_list("script_hosts",
-                                                                         flat=True):
+            key__in=_active_recipients(), retired=False).values_list("script_hosts",
+                                                                      flat=True):
         origins.update(declared or [])
     return sorted(origins)
 
@@ -82,3 +106,35 @@ def recipients_holding(subject) -> list[str]:
     return sorted(set(Disclosure.objects.filter(subject=subject)
                       .filter(~Q(recipient=""))
                       .values_list("recipient", flat=True)))
+
+
+# --- a recipient's credentials (checked at every authentication) ---------------------------
+
+def _last_day(contract: Contract) -> date | None:
+    """The last day the contract is in force (None: open-ended)."""
+    days = [day for day in (contract.ends_on, contract.terminated_on
+                            and contract.terminated_on - timedelta(days=1)) if day]
+    return min(days) if days else None
+
+
+def entrustment_ended_on(counterparty: Counterparty, day: date) -> date | None:
+    """The last day of its entrustment when no entrustment contract is in force on ``day``
+    and one has ended before it; else None."""
+    entrustments = list(counterparty.contracts.filter(kind=ContractKind.ENTRUSTMENT))
+    if any(contract.in_force(day) for contract in entrustments):
+        return None
+    ended = [last for last in map(_last_day, entrustments) if last and last < day]
+    return max(ended) if ended else None
+
+
+def contract_ended(counterparty: Counterparty, day: date | None = None) -> bool:
+    return entrustment_ended_on(counterparty, day or timezone.localdate()) is not None
+
+
+def credentials_ended(recipient: str, day: date | None = None) -> bool:
+    """True when the recipient's API keys and staff logins must be refused: suspended or
+    terminated, or its processing contract over. Checked on every authentication."""
+    counterparty = Counterparty.objects.filter(recipient=recipient).first()
+    if counterparty is None:
+        return False
+    return counterparty.status in ENDED or contract_ended(counterparty, day)

@@ -325,6 +325,23 @@ def certificate(run: ErasureRun, *, completed_at: datetime.datetime,
 
 
 @transaction.atomic
+def set_certificate_recipients(*, actor: Actor, run_id, recipients: list[dict]) -> ErasureRun:
+    """The recipients asked to delete the person's data (``sharing.propagation``): written into
+    a finished run's certificate, and rewritten as their confirmations arrive. The run never
+    waits for them: the certificate is issued when our own stores are done."""
+    run = ErasureRun.objects.select_for_update().select_related("subject").get(pk=run_id)
+    if run.status != RunStatus.DONE:
+        raise SubjectDataError("the erasure is not done")
+    run.certificate = {**run.certificate, "recipients": recipients}
+    run.save(update_fields=["certificate"])
+    audit.record(actor=actor, action="subjectdata.certificate_amended", subject=run.subject,
+                 obj=run, purpose=PURPOSE, legal_basis=BASIS,
+                 detail={"recipients": {item["recipient"]: "confirmed" if item["confirmed_on"]
+                                        else "asked" for item in recipients}})
+    return run
+
+
+@transaction.atomic
 def certificate_viewed(*, actor: Actor, run: ErasureRun) -> None:
     audit.record(actor=actor, action="subjectdata.certificate_viewed", subject=run.subject,
                  obj=run, purpose=PURPOSE, legal_basis=BASIS, detail={"run": str(run.pk)})

@@ -9,7 +9,8 @@ def messages_stay_out_of_logs(app_configs, **kwargs):
     """The demo prints e-mail and SMS on the console; in production that puts phone numbers,
     addresses and live codes into the server's logs."""
     found = []
-    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+    backends = (settings.EMAIL_BACKEND, getattr(settings, "PIWARDEN_EMAIL_DELIVERY_BACKEND", ""))
+    if any(backend.endswith("console.EmailBackend") for backend in backends):
         found.append(Warning(
             "E-mail is printed on the console, with addresses and verification codes.",
             hint="Set PIWARDEN_EMAIL_HOST (and its siblings) to send through SMTP.",

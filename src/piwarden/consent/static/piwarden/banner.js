@@ -45,6 +45,7 @@
         var a = old.attributes[j];
         if (a.name !== "type") s.setAttribute(a.name, a.value);
       }
+      if (old.nonce) s.nonce = old.nonce; /* the page's CSP nonce, hidden from getAttribute */
       s.text = old.text;
       old.parentNode.replaceChild(s, old);
     }
@@ -150,6 +151,7 @@
     var style = el("style", {}, ".pw-banner{position:fixed;z-index:2147483647;left:1rem;right:1rem;bottom:1rem;max-width:44rem;margin:auto;background:#fff;color:#1b1f23;border:1px solid #8c959f;border-radius:8px;padding:1rem 1.25rem;box-shadow:0 4px 24px rgba(0,0,0,.2);font:15px/1.5 system-ui,sans-serif;max-height:80vh;overflow:auto}" +
       ".pw-banner h2{font-size:1.1rem;margin:0 0 .5rem}.pw-buttons{display:flex;gap:.5rem;flex-wrap:wrap}.pw-button{flex:1;min-width:8rem;font:inherit;padding:.5rem 1rem;border:2px solid #1f6feb;border-radius:6px;background:#fff;color:#1f6feb;cursor:pointer}" +
       ".pw-button:focus-visible,.pw-banner input:focus-visible{outline:3px solid #0969da;outline-offset:2px}.pw-cat{margin:.5rem 0}.pw-cat small{color:#57606a}.pw-error{color:#cf222e;margin:.25rem 0 0}");
+    if (me.nonce) style.nonce = me.nonce; /* a page with a CSP nonce gives it to this script */
     root.appendChild(style);
     document.body.appendChild(root);
     root.querySelector(".pw-button").focus();

@@ -1,5 +1,6 @@
 """`piwarden partners create RECIPIENT NAME`, `piwarden partners link CLIENT RECIPIENT`,
-`piwarden partners list`: the console's partner actions, for scripts."""
+`piwarden partners list`: the console's partner actions, for scripts. ``link`` also links a
+client to any recipient of the registry (one that confirms forwarded deletions)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -7,6 +8,7 @@ from piwarden.audit.actors import Actor
 from piwarden.clients.models import ApiClient
 from piwarden.partners import services
 from piwarden.partners.models import Partner
+from piwarden.sharing.models import Counterparty
 
 
 class Command(BaseCommand):
@@ -33,11 +35,11 @@ class Command(BaseCommand):
             self.stdout.write(f"created partner {partner.name} ({partner.recipient})")
         elif action == "link":
             client = ApiClient.objects.filter(name=options["client"], is_active=True).first()
-            partner = Partner.objects.filter(recipient=options["recipient"]).first()
-            if client is None or partner is None:
-                raise CommandError("no such active API client or partner")
-            services.link_client(actor=actor, partner=partner, client=client)
-            self.stdout.write(f"linked {client.name} to {partner.name}")
+            counterparty = Counterparty.objects.filter(recipient=options["recipient"]).first()
+            if client is None or counterparty is None:
+                raise CommandError("no such active API client, partner or recipient")
+            link = services.link_client(actor=actor, client=client, counterparty=counterparty)
+            self.stdout.write(f"linked {client.name} to {link.partner or counterparty}")
         else:
             for partner in Partner.objects.prefetch_related("clients__client"):
                 clients = ", ".join(link.client.name for link in partner.clients.all())

@@ -28,9 +28,15 @@ class Command(BaseCommand):
             ],
             "worker": [sys.executable, "-m", "piwarden", "db_worker", "--no-reload"],
         }
-        from piwarden.collection.tasks import ensure_scheduled
+        from piwarden.collection import tasks as collection
+        from piwarden.outbox import tasks as outbox
+        from piwarden.sharing import tasks as sharing
 
-        ensure_scheduled()  # the hourly retention run, which re-queues itself (collection.md)
+        # Runs that re-queue themselves: the hourly retention run (collection.md), the outbox
+        # sweep every five minutes (outbox.md) and the daily deletion and contract checks.
+        collection.ensure_scheduled()
+        outbox.ensure_scheduled()
+        sharing.ensure_scheduled()
         # Installed explicitly: a shell that starts us in the background may have ignored SIGINT.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, _interrupt)

@@ -1,0 +1,61 @@
+"""Staff console: the one list of alerts. Read-only pages; the actions call the services."""
+
+from django.contrib import admin, messages
+
+from piwarden.alerts import services
+from piwarden.alerts.models import Alert
+from piwarden.audit.actors import Actor
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "severity", "kind", "summary", "status", "assignee", "source"]
+    list_filter = ["status", "severity", "kind"]
+    search_fields = ["kind", "source", "summary"]
+    date_hierarchy = "created_at"
+    list_select_related = ["assignee"]
+    readonly_fields = ["kind", "severity", "source", "summary", "detail", "objects_concerned",
+                       "people", "status", "assignee", "created_at", "updated_at"]
+    fields = readonly_fields
+    actions = ["acknowledge", "assign_to_me", "resolve"]
+
+    @admin.display(description="People concerned")
+    def people(self, obj):
+        return ", ".join(str(pk) for pk in obj.subject_links.values_list("subject_id", flat=True))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        """The change permission runs the list's actions; no alert is ever edited by form."""
+        return obj is None and super().has_change_permission(request)
+
+    def _apply(self, request, queryset, change, done: str):
+        actor, changed = Actor.staff(request.user), 0
+        for alert in queryset:
+            try:
+                change(actor, alert)
+                changed += 1
+            except services.AlertError as error:
+                self.message_user(request, f"Alert {alert.pk}: {error.message}",
+                                  messages.WARNING)
+        self.message_user(request, f"{changed} alert(s) {done}.")
+
+    @admin.action(description="Acknowledge", permissions=["change"])
+    def acknowledge(self, request, queryset):
+        self._apply(request, queryset,
+                    lambda actor, alert: services.acknowledge(actor=actor, alert=alert),
+                    "acknowledged")
+
+    @admin.action(description="Assign to me", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._apply(request, queryset, lambda actor, alert: services.assign(
+            actor=actor, alert=alert, assignee=request.user), "assigned to you")
+
+    @admin.action(description="Resolve", permissions=["change"])
+    def resolve(self, request, queryset):
+        self._apply(request, queryset,
+                    lambda actor, alert: services.resolve(actor=actor, alert=alert), "resolved")

@@ -1,0 +1,11 @@
+"""Background jobs of the alerts app, each a thin call into its code."""
+
+from django_tasks import task
+
+from piwarden.alerts import notify
+from piwarden.alerts.models import Alert
+
+
+@task()
+def notify_staff(alert_id: int) -> None:
+    notify.mail_staff(Alert.objects.get(pk=alert_id))

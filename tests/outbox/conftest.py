@@ -3,14 +3,13 @@ messages through to the local receiver (127.0.0.1 is a host of partner.business)
 
 import pytest
 
+from tests.receiver import Receiver
 from tests.sharing.conftest import (  # noqa: F401  (fixtures)
     _sharing_dir,
     activate,
     named_catalog,
     registry_synced,
 )
-
-from .receiver import Receiver
 
 
 @pytest.fixture

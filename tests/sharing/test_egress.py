@@ -5,8 +5,6 @@ this machine too, but no recipient declares it.
 """
 
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -19,51 +17,9 @@ from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
 from piwarden.sharing import egress
 from piwarden.sharing.models import Counterparty, Flow
+from tests.receiver import Receiver
 
 JOB = Actor.system("tests.job")
-
-
-class Receiver:
-    """A local HTTP server that records every connection and request it receives; ``answers``
-    maps a path to (status, Location) for redirects."""
-
-    def __init__(self, host: str):
-        self.connections, self.received, self.answers = 0, [], {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                receiver.received.append((self.command, self.path, self.rfile.read(length)))
-                status, location = receiver.answers.get(self.path, (200, ""))
-                self.send_response(status)
-                if location:
-                    self.send_header("Location", location)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            def process_request(self, request, client_address):
-                receiver.connections += 1
-                super().process_request(request, client_address)
-
-        self.server = Server((host, 0), Handler)
-        self.url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -114,7 +70,7 @@ def test_z_2_job_posting_to_unregistered_host_is_blocked_with_alert(messaging, u
     """A job POSTs records to a host no recipient declares: refused before a connection opens,
     a high alert names the host and the job, and the denial is in the audit trail."""
     with egress.Client(actor=JOB) as http, pytest.raises(egress.EgressRefused) as refused:
-        http.post(f"{unregistered.url}/upload", json={"records": [{"id": 1}]})
+        http.post(unregistered.url("/upload"), json={"records": [{"id": 1}]})
     assert (refused.value.code, refused.value.status) == ("EGRESS_REFUSED", 403)
     assert unregistered.connections == 0 and unregistered.received == []
     alert = refusals("127.0.0.2").get()
@@ -128,10 +84,10 @@ def test_z_2_job_posting_to_unregistered_host_is_blocked_with_alert(messaging, u
 def test_z_2_redirect_to_unregistered_host_is_blocked(messaging, registered, unregistered):
     """The registered host answers 302 to an unregistered one: the redirect is refused like a
     first request, and the second server sees nothing."""
-    registered.answers["/upload"] = (302, f"{unregistered.url}/stolen")
+    registered.redirects["/upload"] = (302, unregistered.url("/stolen"))
     with egress.Client(actor=JOB) as http, pytest.raises(egress.EgressRefused):
-        http.post(f"{registered.url}/upload", content=b"records")
-    assert [(m, p) for m, p, _body in registered.received] == [("POST", "/upload")]
+        http.post(registered.url("/upload"), content=b"records")
+    assert [(r.method, r.path) for r in registered.received] == [("POST", "/upload")]
     assert unregistered.connections == 0 and unregistered.received == []
     assert refusals("127.0.0.2").get().detail["hop"] == 1
     assert denied_records().count() == 1
@@ -142,16 +98,16 @@ def test_z_2_registered_host_receives_and_redirects_stay_within_registered_hosts
         messaging, registered):
     """An active recipient's host gets the request; a 307 to a registered host is followed
     (body kept), at most ``max_redirects`` times; nothing is refused or alerted."""
-    registered.answers["/upload"] = (307, "/upload-here")
+    registered.redirects["/upload"] = (307, "/upload-here")
     with egress.Client(actor=JOB) as http:
-        response = http.post(f"{registered.url}/upload", content=b"records")
-    assert (response.status_code, response.text) == (200, "ok")
-    assert registered.received == [("POST", "/upload", b"records"),
-                                   ("POST", "/upload-here", b"records")]
-    registered.answers["/loop"] = (302, "/loop")
+        response = http.post(registered.url("/upload"), content=b"records")
+    assert (response.status_code, response.text) == (200, "{}")
+    assert [(r.method, r.path, r.raw) for r in registered.received] == [
+        ("POST", "/upload", b"records"), ("POST", "/upload-here", b"records")]
+    registered.redirects["/loop"] = (302, "/loop")
     with egress.Client(actor=JOB, max_redirects=2) as http, pytest.raises(
             egress.httpx.TooManyRedirects):
-        http.get(f"{registered.url}/loop")
+        http.get(registered.url("/loop"))
     assert len(registered.received) == 2 + 3
     assert not Alert.objects.exists()
 
@@ -162,7 +118,7 @@ def test_z_2_recipient_without_an_active_flow_receives_nothing(named_catalog, re
     activate("account.verification_codes", "processor.messaging", "contract")
     Flow.objects.filter(recipient="processor.messaging").update(status="suspended")
     with pytest.raises(egress.EgressRefused):
-        egress.post(f"{registered.url}/upload", actor=JOB, content=b"records")
+        egress.post(registered.url("/upload"), actor=JOB, content=b"records")
     assert registered.connections == 0
     assert refusals("127.0.0.1").exists()
 
@@ -181,7 +137,7 @@ def test_z_2_egress_does_not_run_inside_a_transaction(messaging, registered):
     """PI leaves after the commit that decided to send it, so a refusal can commit on its own;
     a send from inside an atomic block is a programming error, and nothing leaves."""
     with transaction.atomic(), pytest.raises(egress.EgressError):
-        egress.post(f"{registered.url}/upload", actor=JOB, content=b"records")
+        egress.post(registered.url("/upload"), actor=JOB, content=b"records")
     assert registered.connections == 0
 
 

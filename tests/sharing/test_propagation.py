@@ -28,7 +28,7 @@ from piwarden.sharing.models import (
 )
 from piwarden.subjectdata import access
 from piwarden.subjectdata import services as subjectdata
-from tests.outbox.receiver import Receiver
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 

@@ -48,8 +48,8 @@ class Counterparty(models.Model):
 
 
 class Method(models.TextChoices):
-    DOWNLOAD = "download", "Encrypted package fetched through an expiring link"
-    PUSH = "push", "Pushed to the recipient's endpoint"
+    DOWNLOAD = "download", "Sealed package, expiring link"
+    PUSH = "push", "Pushed to its endpoint"
 
 
 class Flow(models.Model):

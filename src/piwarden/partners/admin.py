@@ -26,8 +26,9 @@ class PartnerForm(forms.ModelForm):
 
 class PartnerClientInline(admin.TabularInline):
     model = PartnerClient
+    fk_name = "partner"
     extra = 0
-    readonly_fields = ["client"]
+    readonly_fields = ["client", "counterparty"]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -220,3 +220,67 @@ def test_r_6_1_the_access_export_lists_every_provision(activate, person_with, sy
     assert tables["recipients"][0]["provided_at"].endswith("+08:00")
     assert tables["withheld"] == [{"provisions_withheld_by_law": 1}]
     assert "authority" not in json.dumps(tables["recipients"])
+
+
+def test_s_4_1_1a_a_withdrawal_revokes_the_package_not_yet_fetched(
+        activate, person_with, system_actor):
+    """The link of a package made before the person withdrew no longer serves their data."""
+    flow = activate(*AFFILIATES)
+    person = person_with(name="何三")
+    grant_recipient(system_actor, person, "sharing.affiliates", "affiliate.intron_group")
+    provision, token = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
+    grant_recipient(system_actor, person, "sharing.affiliates", "affiliate.intron_group",
+                    choice="withdraw")
+    with pytest.raises(services.SharingError) as gone:
+        services.open_download(token=token)
+    assert gone.value.status == 410
+    provision.refresh_from_db()
+    assert provision.status == ProvisionStatus.EXPIRED
+    assert AuditEvent.objects.filter(action="sharing.package_revoked").exists()
+
+
+def test_z_2_a_suspended_flow_serves_no_link(activate, person_with, system_actor):
+    flow = activate(*PROCESSORS)
+    _, token = services.provide(actor=system_actor, flow=flow,
+                                subject_ids=[person_with(name="吕四").pk])
+    services.suspend_flow(actor=system_actor, flow=flow, reason="Audit finding")
+    with pytest.raises(services.SharingError) as gone:
+        services.open_download(token=token)
+    assert gone.value.status == 410
+
+
+def test_s_4_1_1d_widening_an_active_flow_needs_activation_and_new_consents(
+        activate, person_with, system_actor):
+    """More categories than the person consented to: the flow stops until it is activated
+    again, and the earlier consent no longer counts."""
+    flow = activate(*AFFILIATES, categories=["user.name"])
+    person = person_with(name="施五", email="shi@example.cn")
+    grant_recipient(system_actor, person, "sharing.affiliates", "affiliate.intron_group")
+    flow = services.configure_flow(actor=system_actor, flow=flow,
+                                   categories=["user.name", "user.contact"])
+    assert flow.status != "active" and flow.terms_changed_at
+    flow = activate(*AFFILIATES)
+    provision, _ = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
+    assert provision.dropped == {"consent_outdated": 1}
+    grant_recipient(system_actor, person, "sharing.affiliates", "affiliate.intron_group")
+    provision, _ = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
+    assert provision.provided == 1
+
+
+def test_s_4_4_exception_8_cannot_stand_in_for_consent(system_actor, person_with):
+    from piwarden.consent.services import ConsentError, check_exception
+
+    with pytest.raises(ConsentError) as refused:
+        check_exception(purpose="sharing.affiliates", legal_basis="exception.safe_operation",
+                        reason="stability", expires_at=timezone.now() + timedelta(days=1))
+    assert refused.value.code == "BASIS_NOT_PIPL"
+
+
+def test_a_provision_refuses_to_run_inside_a_caller_transaction(
+        activate, person_with, system_actor):
+    """Its refusals must be recorded whatever the caller does next."""
+    flow = activate(*PROCESSORS)
+    person = person_with(name="孔六")
+    with transaction.atomic(), pytest.raises(services.SharingError) as refused:
+        services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk])
+    assert refused.value.code == "PROVIDE_IN_TRANSACTION"

@@ -32,6 +32,7 @@ from piwarden.catalog.models import (
     CatalogRelease,
     DataCategory,
     Grade,
+    LegalBasis,
     ProcessingActivity,
     Purpose,
 )
@@ -91,6 +92,7 @@ class _Rules:
     purposes: dict[str, PurposeRule]
     categories: frozenset[str]
     policy_version: str
+    article_13: frozenset[str]  # legal bases that rest on a PIPL Art. 13 item of their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +174,9 @@ def _load_rules(token: bytes) -> _Rules:
         )
     release = CatalogRelease.objects.order_by("-loaded_at", "-id").first()
     version = (release.policy or {}).get("version", "") if release else ""
-    return _Rules(token, purposes, frozenset(categories), version)
+    article_13 = frozenset(LegalBasis.objects.exclude(pipl_13=None).values_list("key",
+                                                                                flat=True))
+    return _Rules(token, purposes, frozenset(categories), version, article_13)
 
 
 def _granted(scopes: tuple[str, ...]) -> Decision | None:
@@ -330,10 +334,13 @@ def decide(subject_id, purpose: str, categories: Iterable[str] = (),
 
 
 def decide_many(subject_ids: Iterable[uuid.UUID], purpose: str, categories: Iterable[str] = (),
-                recipient: str = "", *, chunk: int = 5000) -> dict[uuid.UUID, Decision]:
+                recipient: str = "", *, lock: bool = False,
+                chunk: int = 5000) -> dict[uuid.UUID, Decision]:
     """``decide`` for many subjects, read fresh from the database in chunks (no cache): what
-    a provision of PI to a recipient checks inside its transaction, so a withdrawal committed
-    a moment before is never missed. Unknown subjects are answered ``unknown_subject``."""
+    a provision of PI to a recipient checks inside its transaction. With ``lock`` (on
+    PostgreSQL) the consent rows read are share-locked and the subjects key-share-locked until
+    the caller commits, so a withdrawal or an erasure that starts meanwhile waits for the
+    provision and then sees it in the register. Unknown subjects are ``unknown_subject``."""
     catalog = rules()
     rule = catalog.purposes.get(purpose)
     if rule is None:
@@ -348,7 +355,7 @@ def decide_many(subject_ids: Iterable[uuid.UUID], purpose: str, categories: Iter
     answers: dict[uuid.UUID, Decision] = {}
     for start in range(0, len(ids), chunk):
         part = ids[start:start + chunk]
-        views = _read_purpose_views(part, purpose)
+        views = _read_purpose_views(part, purpose, lock=lock)
         for subject_id in part:
             view = views.get(subject_id)
             if view is None:
@@ -360,7 +367,8 @@ def decide_many(subject_ids: Iterable[uuid.UUID], purpose: str, categories: Iter
     return answers
 
 
-def _read_purpose_views(ids: list[uuid.UUID], purpose: str) -> dict[uuid.UUID, _SubjectView]:
+def _read_purpose_views(ids: list[uuid.UUID], purpose: str,
+                        lock: bool = False) -> dict[uuid.UUID, _SubjectView]:
     """Views of these subjects holding only this purpose's consent states: two statements
     with the ids as one parameter each (plus exceptions when any is on record)."""
     from piwarden.consent.models import BasisException, ConsentState
@@ -370,15 +378,16 @@ def _read_purpose_views(ids: list[uuid.UUID], purpose: str) -> dict[uuid.UUID, _
     for_recipients: dict[uuid.UUID, dict] = {}
     with connection.cursor() as cursor:
         where, params = bulk.uuid_in("id", ids, connection)
+        locking = lock and connection.vendor == "postgresql"
         cursor.execute(f"SELECT id, status FROM {Subject._meta.db_table} "  # noqa: S608
-                       f"WHERE {where}", params)
+                       f"WHERE {where}" + (" FOR KEY SHARE" if locking else ""), params)
         for subject_id, status in cursor.fetchall():
             subject_id = bulk.as_uuid(subject_id)
             statuses[subject_id], choices[subject_id] = status, {}
         where, params = bulk.uuid_in("subject_id", ids, connection)
         cursor.execute(f"SELECT subject_id, scope, recipient, choice "  # noqa: S608
-                       f"FROM {ConsentState._meta.db_table} WHERE purpose = %s AND {where}",
-                       [purpose, *params])
+                       f"FROM {ConsentState._meta.db_table} WHERE purpose = %s AND {where}"
+                       + (" FOR SHARE" if locking else ""), [purpose, *params])
         for subject_id, scope, recipient, choice in cursor.fetchall():
             subject_id = bulk.as_uuid(subject_id)
             if recipient:
@@ -417,8 +426,10 @@ def decide_all_many(subject_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[st
             for subject_id, view in views.items()}
 
 
-def _before_consent(rule: PurposeRule, view: _SubjectView) -> Decision | None:
-    """The answer that the subject's status or a recorded §4.4 exception gives, if any."""
+def _before_consent(rule: PurposeRule, view: _SubjectView,
+                    bases: frozenset[str] | None = None) -> Decision | None:
+    """The answer that the subject's status or a recorded §4.4 exception gives, if any; with
+    ``bases``, only an exception under one of them counts."""
     if view.status != _ACTIVE:
         if view.status == _ERASED_STATUS:
             return _ERASED
@@ -428,7 +439,7 @@ def _before_consent(rule: PurposeRule, view: _SubjectView) -> Decision | None:
         exceptions = view.exceptions.get(rule.key, ())
         now = timezone.now()
         for basis, expires_at in exceptions:
-            if expires_at > now:
+            if expires_at > now and (bases is None or basis in bases):
                 return Decision(True, "exception_recorded", basis)
     return None
 
@@ -437,7 +448,9 @@ def _judge_for_recipient(rule: PurposeRule, cats: frozenset[str], view: _Subject
                          recipient: str) -> Decision:
     """The purpose's own scopes, where the separate ones are looked up for this recipient,
     plus separate consent to provision to this recipient (Art. 23) in every case."""
-    answer = _before_consent(rule, view)
+    # Only an exception resting on PIPL Art. 13 itself stands in for the consent that names
+    # the recipient (never "safe and stable operation" alone, policy §4.4(8)).
+    answer = _before_consent(rule, view, rules().article_13)
     if answer is not None:
         return answer
     needs = rule.needs_sensitive if cats and not cats.isdisjoint(rule.sensitive) else rule.needs

@@ -96,7 +96,9 @@ def choices_for(subject: Subject) -> list[PurposeChoice]:
         subject=subject, recipient="")}
     erasures = {e.purpose: e for e in ScheduledErasure.objects.filter(
         subject=subject, status=ErasureStatus.PENDING)}
-    per_recipient = per_recipient_purposes()
+    # A consent to such a purpose given without a recipient (before recipients were asked
+    # for one at a time) stays here, so that it can be withdrawn.
+    per_recipient = per_recipient_purposes() - {purpose for purpose, _ in states}
     rows = []
     for purpose in Purpose.objects.filter(retired=False).exclude(key__in=per_recipient):
         for scope in applicable_scopes(purpose.key):

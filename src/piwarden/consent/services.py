@@ -18,7 +18,7 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.context import request_id_var
 from piwarden.catalog import selectors as catalog
-from piwarden.catalog.models import ProcessingActivity
+from piwarden.catalog.models import LegalBasis, ProcessingActivity
 from piwarden.consent import decisions, notices, signals
 from piwarden.consent.models import (
     BasisException,
@@ -495,6 +495,10 @@ def check_exception(*, purpose: str, legal_basis: str, reason: str, expires_at) 
             legal_bases=[legal_basis], purposes=[purpose]):
         raise ConsentError("UNKNOWN_EXCEPTION",
                            "Name a catalogued purpose and one of the exception.* legal bases.")
+    if LegalBasis.objects.filter(key=legal_basis, pipl_13=None).exists():
+        raise ConsentError("BASIS_NOT_PIPL", "This exception has no PIPL Art. 13 basis of its "
+                           "own (policy §4.4(8)); record the basis it rests on, or ask for "
+                           "consent.")
     if not reason.strip():
         raise ConsentError("REASON_REQUIRED", "Say why the exception applies.")
     if expires_at <= timezone.now():

@@ -5,9 +5,10 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Router, Status
 
-from piwarden.clients.auth import ApiKeyAuth, StaffSessionAuth, require_scope
+from piwarden.clients.auth import StaffSessionAuth, require_scope
 from piwarden.clients.models import Scope
 from piwarden.consent.services import truncate_ip
+from piwarden.partners.auth import CounterpartyKeyAuth
 from piwarden.sharing import services
 from piwarden.sharing.api_deletions import router as deletions_router
 from piwarden.sharing.api_egress import router as egress_router
@@ -17,7 +18,8 @@ from piwarden.sharing.models import Flow
 from piwarden.sharing.schemas import FlowOut, ProvideIn, ProvisionOut
 
 router = Router(tags=["sharing"])
-STAFF_OR_CLIENT = [ApiKeyAuth(), StaffSessionAuth()]
+# A key of a suspended recipient, or of a processor whose contract ended, answers 401.
+STAFF_OR_CLIENT = [CounterpartyKeyAuth(), StaffSessionAuth()]
 router.add_router("", statistics_router)
 router.add_router("", person_router)
 router.add_router("", deletions_router)

@@ -8,12 +8,13 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 
 from piwarden.api_errors import ApiError
-from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
+from piwarden.clients.auth import StaffSessionAuth, require_scope
 from piwarden.clients.models import Scope
+from piwarden.partners.auth import CounterpartyKeyAuth
 from piwarden.sharing import statistics
 from piwarden.sharing.models import Flow
 
-router = Router(tags=["sharing"], auth=STAFF_OR_CLIENT)
+router = Router(tags=["sharing"], auth=[CounterpartyKeyAuth(), StaffSessionAuth()])
 
 
 class StatisticsIn(Schema):

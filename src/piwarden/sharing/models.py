@@ -67,6 +67,9 @@ class Flow(models.Model):
         default=False, help_text="The recipient is outside the PRC: held for the cross-border "
                                  "controls (PIPL Art. 38-40) and never activated here.")
     status_reason = models.TextField(blank=True)
+    terms_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When what a consent to this flow covers last grew "
+        "(categories, method, basis): consents given before it no longer count.")
     created_at = models.DateTimeField(default=timezone.now)
     activated_at = models.DateTimeField(null=True, blank=True)
     activated_by = models.CharField(max_length=160, blank=True)

@@ -82,9 +82,12 @@ def _ask(*, actor: Actor, recipient: str, reason: str, now: datetime.datetime,
     request = DeletionRequest.objects.create(
         subject=subject, recipient=recipient, reason=reason, reference=reference,
         erasure_run=erasure_run, asked_at=now, due_at=now + datetime.timedelta(days=confirm_days()))
-    endpoint = (Counterparty.objects.filter(recipient=recipient)
-                .values_list("deletion_endpoint", flat=True).first() or "")
-    by_webhook = bool(endpoint) and reason != ForwardReason.CONTRACT_END
+    counterparty = Counterparty.objects.filter(recipient=recipient).first()
+    endpoint = counterparty.deletion_endpoint if counterparty else ""
+    # Egress opens only an active recipient's hosts: a suspended or terminated one is asked
+    # by staff, by hand, like a contract end.
+    by_webhook = (bool(endpoint) and reason != ForwardReason.CONTRACT_END
+                  and counterparty.status == Status.ACTIVE)
     audit.record(actor=actor, action="sharing.deletion_forwarded", subject=subject, obj=request,
                  purpose=PURPOSE if subject else "", legal_basis=BASIS,
                  detail={"recipient": recipient, "reason": reason,
@@ -112,6 +115,10 @@ def forward_withdrawal(*, actor: Actor, subject: Subject, purpose: str,
     """Ask the recipient (or, without one, every recipient) that received the person's data
     for the withdrawn purpose to delete it; none when the ledger shows nothing was
     provided. A request still open for the same recipient is not repeated."""
+    from piwarden.sharing.services import revoke_packages
+
+    # A package not yet fetched or pushed must not carry the person's data any more.
+    revoke_packages(actor=actor, reason="consent_ended", recipient=recipient, subject=subject)
     rows = Disclosure.objects.filter(subject=subject, purpose=purpose, confidential=False)
     if recipient:
         rows = rows.filter(recipient=recipient)
@@ -172,6 +179,7 @@ def forward_erasure(*, actor: Actor, run_id, now: datetime.datetime | None = Non
                     ) -> list[DeletionRequest]:
     """Ask every recipient holding what a finished run erased to delete it, and list them in
     the run's certificate (left as it is when nobody holds anything). Once per run."""
+    from piwarden.sharing.services import revoke_packages
     from piwarden.subjectdata import services as subjectdata
     from piwarden.subjectdata.models import ErasureRun, RunStatus
 
@@ -179,6 +187,7 @@ def forward_erasure(*, actor: Actor, run_id, now: datetime.datetime | None = Non
     if (run.status != RunStatus.DONE
             or DeletionRequest.objects.filter(erasure_run=run.pk).exists()):
         return []
+    revoke_packages(actor=actor, reason="erasure", subject=run.subject)
     now = now or timezone.now()
     reason = _erasure_reason(run)
     requests = [_ask(actor=actor, recipient=recipient, reason=reason, now=now,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Recipient
-from piwarden.sharing.models import DeletionRequest, Disclosure, Provision, ProvisionStatus
+from piwarden.sharing.models import DeletionRequest, Disclosure, Provision
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
 
@@ -71,9 +71,9 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
 
 
 def _due_packages(*, before) -> int:
-    return Provision.objects.filter(status__in=[ProvisionStatus.READY,
-                                                ProvisionStatus.DELIVERED],
-                                    expires_at__lte=timezone.now()).count()
+    from piwarden.sharing.services.gateway import HELD
+
+    return Provision.objects.filter(status__in=HELD, expires_at__lte=timezone.now()).count()
 
 
 def _expire_packages(*, actor: Actor, before, limit: int) -> int:

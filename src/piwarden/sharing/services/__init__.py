@@ -7,6 +7,7 @@ from piwarden.sharing.services.gateway import (
     provide,
     pseudonym,
     record_aggregate_provision,
+    revoke_packages,
     subjects_digest,
 )
 from piwarden.sharing.services.lifecycle import (
@@ -40,7 +41,8 @@ __all__ = [
     "attestation_overdue", "catalog_recipient", "change_counterparty_status", "check_flow",
     "configure_flow", "contracts_in_force", "decide_assessment", "expire_packages",
     "flow_problems", "missing_art21_terms", "open_download", "provide", "pseudonym",
-    "record_aggregate_provision", "record_attestation", "set_deletion_endpoint",
+    "record_aggregate_provision", "record_attestation", "revoke_packages",
+    "set_deletion_endpoint",
     "subjects_digest", "suspend_flow",
     "sync", "triggers",
 ]

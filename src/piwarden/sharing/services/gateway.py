@@ -29,6 +29,7 @@ from piwarden.audit.models import Outcome
 from piwarden.catalog.models import DataCategory, ProcessingActivity, RecipientRole
 from piwarden.consent import decisions
 from piwarden.consent.erasure import covered
+from piwarden.consent.models import ConsentState
 from piwarden.sharing import packages
 from piwarden.sharing.models import (
     ContractKind,
@@ -51,6 +52,9 @@ from piwarden.sharing.services.lifecycle import (
 from piwarden.subjects import registry
 
 TRANSFORMS = frozenset({"sha256"})
+# A package is on disk in these states; the hourly retention run deletes it at its expiry.
+HELD = (ProvisionStatus.READY, ProvisionStatus.DELIVERED, ProvisionStatus.PUSHING,
+        ProvisionStatus.FAILED)
 
 
 def _pseudonym_key() -> bytes:
@@ -72,9 +76,20 @@ def subjects_digest(subject_ids: Iterable[uuid.UUID]) -> str:
     return digest.hexdigest()
 
 
+def _outside_transaction() -> None:
+    """A refusal's audit record must outlive the caller: provisions run outside any atomic
+    block (a request, a task, a command), like egress. Django's test-case blocks stand for
+    the autocommit of a deployment."""
+    blocks = transaction.get_connection().atomic_blocks
+    if not all(getattr(block, "_from_testcase", False) for block in blocks):
+        raise SharingError("PROVIDE_IN_TRANSACTION", "A provision runs outside any atomic "
+                           "block, so that its refusals are recorded whatever happens next.",
+                           status=500)
+
+
 def _refuse(actor: Actor, flow: Flow, code: str, message: str, **detail) -> SharingError:
-    """Audit a refused provision in its own transaction (it must outlive the caller's
-    rollback) and return the error to raise."""
+    """Audit a refused provision in its own transaction (the caller runs outside one, see
+    ``_outside_transaction``) and return the error to raise."""
     with transaction.atomic():
         audit.record(actor=actor, action="sharing.provision_refused", obj=flow,
                      outcome=Outcome.DENIED, legal_basis=flow.legal_basis,
@@ -116,6 +131,7 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
     """Provide the people's data in ``categories`` (default: the flow's allowlist) to the
     flow's recipient. Returns the provision and the download link's token (shown once; empty
     when nobody was provided or the package is pushed)."""
+    _outside_transaction()
     transforms = transforms or {}
     counterparty = check_flow(actor, flow)
     recipient = catalog_recipient(flow.recipient)
@@ -128,7 +144,7 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
     if set(transforms.values()) - TRANSFORMS:
         raise SharingError("UNKNOWN_TRANSFORM", "Transforms: sha256.", status=422)
     kept, stripped = _split(asked, flow.categories)
-    hashed_outside = sorted(c for c in transforms if c not in kept)
+    hashed_outside = sorted(c for c in transforms if not covered(c, set(flow.categories)))
     if hashed_outside:
         raise _refuse(actor, flow, "HASHED_IDENTIFIER_IS_PI", "Hashed or pseudonymized "
                       "identifiers are personal information (PIPL Art. 4, 73): "
@@ -144,10 +160,16 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
     purpose = activity.purpose.key
     per_recipient = recipient.role in HANDLER_ROLES and flow.legal_basis in CONSENT_BASES
     ids = list(dict.fromkeys(decisions.as_uuid(s) for s in subject_ids))
+    # Decide on every declared category the package can hold, so that a parent key ("user")
+    # still asks for separate consent to the sensitive ones below it (PIPL Art. 29).
+    declared = decisions.rules().purposes[purpose].declared
+    decide_on = frozenset(c for c in declared if covered(c, set(kept)))
 
     with transaction.atomic():
-        answers = decisions.decide_many(ids, purpose, kept,
+        answers = decisions.decide_many(ids, purpose, decide_on, lock=True,
                                         recipient=flow.recipient if per_recipient else "")
+        if per_recipient and flow.terms_changed_at:
+            _outdated(answers, purpose, flow)
         provided = [subject_id for subject_id in ids if answers[subject_id].allowed]
         dropped = Counter(answer.reason for answer in answers.values() if not answer.allowed)
         now = timezone.now()
@@ -163,11 +185,14 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
             refs = {subject_id: pseudonym(flow.recipient, subject_id, key)
                     for subject_id in provided}
             packages.seal(provision, _content(provision, flow, refs, kept, transforms))
+            provision.expires_at = now + timedelta(hours=settings.PIWARDEN_SHARING_LINK_HOURS)
             if flow.method == Method.DOWNLOAD:
                 token, provision.token_hash = packages.new_token()
-                provision.expires_at = now + timedelta(hours=settings.PIWARDEN_SHARING_LINK_HOURS)
         provision.save(force_insert=True)
-        _ledger(provision, flow, purpose, refs if provided else {}, kept, confidential, now)
+        bases = {subject_id: answers[subject_id].legal_basis or flow.legal_basis
+                 for subject_id in provided}
+        _ledger(provision, flow, purpose, refs if provided else {}, bases, kept, confidential,
+                now)
         audit.record(
             actor=actor, action="sharing.provided", obj=provision, categories=kept,
             purpose=purpose, legal_basis=flow.legal_basis,
@@ -214,20 +239,43 @@ _LEDGER_COLUMNS = ("provision", "subject", "recipient", "activity", "purpose", "
                    "categories", "reference", "confidential", "provided_at")
 
 
-def _ledger(provision: Provision, flow: Flow, purpose: str, refs: dict, kept: list[str],
-            confidential: bool, now) -> None:
-    """One register row per person (appended in bulk: the same values but the person's)."""
+def _outdated(answers: dict, purpose: str, flow: Flow) -> None:
+    """Consents to this recipient given before the flow's terms last grew no longer count."""
+    granted = [subject_id for subject_id, answer in answers.items() if answer.allowed
+               and answer.reason == "consent_granted"]
+    if not granted:
+        return
+    connection = transaction.get_connection()
+    table = ConsentState._meta.db_table
+    changed = ConsentState._meta.get_field("changed_at").get_db_prep_value(
+        flow.terms_changed_at, connection)
+    with connection.cursor() as cursor:
+        for start in range(0, len(granted), 5000):
+            where, params = bulk.uuid_in("subject_id", granted[start:start + 5000], connection)
+            cursor.execute(f"SELECT subject_id FROM {table} WHERE purpose = %s "  # noqa: S608
+                           f"AND recipient = %s AND changed_at < %s AND {where}",
+                           [purpose, flow.recipient, changed, *params])
+            for (subject_id,) in cursor.fetchall():
+                answers[bulk.as_uuid(subject_id)] = _CONSENT_OUTDATED
+
+
+_CONSENT_OUTDATED = decisions.Decision(False, "consent_outdated")
+
+
+def _ledger(provision: Provision, flow: Flow, purpose: str, refs: dict, bases: dict,
+            kept: list[str], confidential: bool, now) -> None:
+    """One register row per person (appended in bulk), with the basis each one had."""
     connection = transaction.get_connection()
     field = Disclosure._meta.get_field
     constant = {name: field(name).get_db_prep_save(value, connection) for name, value in (
         ("provision", provision.pk), ("recipient", flow.recipient), ("activity", flow.activity),
-        ("purpose", purpose), ("legal_basis", flow.legal_basis), ("categories", kept),
-        ("confidential", confidential), ("provided_at", now))}
+        ("purpose", purpose), ("categories", kept), ("confidential", confidential),
+        ("provided_at", now))}
     subject = field("subject")
     rows = []
     for subject_id, ref in refs.items():
         row = {**constant, "subject": subject.get_db_prep_save(subject_id, connection),
-               "reference": ref}
+               "reference": ref, "legal_basis": bases[subject_id]}
         rows.append(tuple(row[name] for name in _LEDGER_COLUMNS))
     bulk.append(Disclosure, _LEDGER_COLUMNS, rows)
 
@@ -253,9 +301,9 @@ def record_aggregate_provision(*, actor: Actor, flow: Flow, rows: list[dict], pe
                                   "activity": flow.activity, "statistics": description,
                                   "rows": rows})
         token = ""
+        provision.expires_at = now + timedelta(hours=settings.PIWARDEN_SHARING_LINK_HOURS)
         if flow.method == Method.DOWNLOAD:
             token, provision.token_hash = packages.new_token()
-            provision.expires_at = now + timedelta(hours=settings.PIWARDEN_SHARING_LINK_HOURS)
         provision.save(force_insert=True)
         audit.record(actor=actor, action="sharing.statistics_provided", obj=provision,
                      categories=provision.categories, legal_basis=flow.legal_basis,
@@ -271,7 +319,15 @@ def record_aggregate_provision(*, actor: Actor, flow: Flow, rows: list[dict], pe
 
 
 def open_download(*, token: str, ip_prefix: str = "") -> tuple[Provision, bytes]:
-    """The package behind a link: counted and audited; refused when expired or used up."""
+    """The package behind a link: counted and audited; refused when expired or used up, and
+    when its flow stopped since (a suspension, a contract end: checked again, audited)."""
+    found = Provision.objects.filter(token_hash=packages.token_hash(token)).select_related(
+        "flow").first()
+    if found is not None:
+        try:
+            check_flow(Actor.system(f"recipient.{found.flow.recipient}"), found.flow)
+        except SharingError:
+            raise SharingError("LINK_EXPIRED", "This link has expired.", status=410) from None
     with transaction.atomic():
         provision = Provision.objects.select_for_update().filter(
             token_hash=packages.token_hash(token)).select_related("flow").first()
@@ -300,13 +356,36 @@ def expire_packages(*, actor: Actor, now=None) -> int:
     """Delete the files of packages whose link expired (the hourly retention run)."""
     now = now or timezone.now()
     done = 0
-    for provision in Provision.objects.filter(
-            status__in=[ProvisionStatus.READY, ProvisionStatus.DELIVERED],
-            expires_at__lte=now):
+    for provision in Provision.objects.filter(status__in=HELD, expires_at__lte=now):
         with transaction.atomic():
             packages.delete(provision)
             Provision.objects.filter(pk=provision.pk).update(status=ProvisionStatus.EXPIRED)
             audit.record(actor=actor, action="sharing.package_expired", obj=provision,
                          detail={"recipient": provision.flow.recipient})
             done += 1
+    return done
+
+
+def revoke_packages(*, actor: Actor, reason: str, flow: Flow | None = None,
+                    recipient: str = "", subject=None) -> int:
+    """Delete the packages not yet fetched or pushed that a withdrawal, an erasure or a
+    suspension must stop (of a flow, of a recipient, or that hold a person's data); they are
+    provided again, to those who still have a basis, if needed. Runs in the caller's
+    transaction; audited per package."""
+    waiting = Provision.objects.filter(
+        status__in=[ProvisionStatus.READY, ProvisionStatus.PUSHING]).select_related("flow")
+    if flow is not None:
+        waiting = waiting.filter(flow=flow)
+    if recipient:
+        waiting = waiting.filter(flow__recipient=recipient)
+    if subject is not None:
+        waiting = waiting.filter(pk__in=Disclosure.objects.filter(subject=subject).values(
+            "provision"))
+    done = 0
+    for provision in waiting:
+        packages.delete(provision)
+        Provision.objects.filter(pk=provision.pk).update(status=ProvisionStatus.EXPIRED)
+        audit.record(actor=actor, action="sharing.package_revoked", obj=provision,
+                     detail={"recipient": provision.flow.recipient, "reason": reason})
+        done += 1
     return done

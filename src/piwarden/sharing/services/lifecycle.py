@@ -279,9 +279,12 @@ def record_attestation(*, actor: Actor, counterparty: Counterparty, reference: s
 
 
 def attestation_overdue(counterparty: Counterparty, today: date | None = None) -> bool:
-    """A processor active for over a year needs a current attestation."""
+    """A processor under contract for over a year needs a current attestation (counted from
+    its first entrustment, so suspending and reactivating does not restart the clock)."""
     today = today or timezone.localdate()
-    if counterparty.status_changed_at.date() > today - timedelta(days=ATTESTATION_DAYS):
+    first = (counterparty.contracts.filter(kind=ContractKind.ENTRUSTMENT)
+             .order_by("starts_on").values_list("starts_on", flat=True).first())
+    if first is None or first > today - timedelta(days=ATTESTATION_DAYS):
         return False
     return not counterparty.attestations.filter(valid_until__gte=today).exists()
 
@@ -339,6 +342,9 @@ def change_counterparty_status(*, actor: Actor, counterparty: Counterparty, stat
     _set_status(counterparty, status, reason.strip())
     audit.record(actor=actor, action="sharing.counterparty_" + status, obj=counterparty,
                  detail={"recipient": counterparty.recipient})
+    from piwarden.sharing.services.gateway import revoke_packages
+
+    revoke_packages(actor=actor, reason=status, recipient=counterparty.recipient)
     return counterparty
 
 
@@ -376,8 +382,8 @@ def flow_problems(flow: Flow) -> list[str]:
     basis = LegalBasis.objects.filter(key=flow.legal_basis).first()
     if basis is None or basis.pipl_13 is None:
         problems.append(f"its legal basis '{flow.legal_basis}' does not rest on PIPL Art. 13")
-    assessments = list(flow.assessments.all())
-    if assessments and not any(a.status == AssessmentStatus.APPROVED for a in assessments):
+    latest = flow.assessments.order_by("-opened_at", "-pk").first()
+    if latest is not None and latest.status != AssessmentStatus.APPROVED:
         problems.append("its impact assessment is not approved")
     if flow.method == Method.PUSH and not flow.endpoint:
         problems.append("a pushed flow needs its endpoint")
@@ -410,6 +416,9 @@ def suspend_flow(*, actor: Actor, flow: Flow, reason: str) -> Flow:
     _set_status(flow, Status.SUSPENDED, reason.strip())
     audit.record(actor=actor, action="sharing.flow_suspended", obj=flow,
                  detail={"activity": flow.activity, "recipient": flow.recipient})
+    from piwarden.sharing.services.gateway import revoke_packages
+
+    revoke_packages(actor=actor, reason="flow_suspended", flow=flow)
     return flow
 
 
@@ -417,10 +426,15 @@ def suspend_flow(*, actor: Actor, flow: Flow, reason: str) -> Flow:
 def configure_flow(*, actor: Actor, flow: Flow, categories: list[str] | None = None,
                    legal_basis: str | None = None, method: str | None = None,
                    endpoint: str | None = None) -> Flow:
-    """Narrow the allowlist, choose the basis among the activity's, set the delivery. A change
-    to an active flow takes effect on the next provision."""
+    """Narrow the allowlist, choose the basis among the activity's, set the delivery.
+
+    A change that widens what leaves (a category not covered before, another basis or method)
+    is a new flow as far as the law is concerned: an active flow goes back to be assessed and
+    activated again, and consents given to it before the change no longer count (a new
+    consent names the new terms, PIPL Art. 14 para 2)."""
     activity = ProcessingActivity.objects.get(key=flow.activity)
     recipient = catalog_recipient(flow.recipient)
+    before = (list(flow.categories), flow.legal_basis, flow.method)
     if categories is not None:
         allowed = set(allowlist(activity, recipient))
         outside = [c for c in categories if not covered(c, allowed)]
@@ -445,6 +459,20 @@ def configure_flow(*, actor: Actor, flow: Flow, categories: list[str] | None = N
     if endpoint is not None:
         _check_endpoint(recipient, endpoint)
         flow.endpoint = endpoint
+    widened = (any(not covered(c, set(before[0])) for c in flow.categories)
+               or (flow.legal_basis, flow.method) != before[1:])
+    if widened and flow.activated_at is not None:
+        flow.terms_changed_at = timezone.now()
+        if flow.status == Status.ACTIVE:
+            flow.status, flow.status_reason = Status.DRAFT, "its terms changed: activate again"
+            found = triggers(flow, recipient, activity)
+            if found:
+                assessment = Assessment.objects.create(
+                    title=f"{activity.name_en} → {recipient.name} (changed)"[:200],
+                    triggers=found)
+                assessment.flows.add(flow)
+                flow.status = Status.PENDING_ASSESSMENT
+                flow.status_reason = "its terms changed: waiting for its impact assessment"
     flow.save()
     audit.record(actor=actor, action="sharing.flow_configured", obj=flow,
                  legal_basis=flow.legal_basis,

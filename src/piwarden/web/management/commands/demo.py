@@ -40,9 +40,9 @@ class Command(BaseCommand):
                 "{person_password}".format(**credentials)
             )
 
-    @transaction.atomic
     def _sharing(self) -> None:
-        """Example recipients named and active, and a provision to show the demo person."""
+        """Example recipients named and active, and a provision to show the demo person (a
+        provision runs outside any transaction, like a request or a task)."""
         from piwarden.sharing import demo
         from piwarden.subjects.models import Subject
         from piwarden.vault import services as vault

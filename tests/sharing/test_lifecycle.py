@@ -169,3 +169,21 @@ def test_s_4_1_1e_a_prc_company_needs_a_valid_uscc(tmp_path):
     assert any("not a valid Unified Social Credit Code" in p for p in _problems(tmp_path, bad))
     missing = {**NAMED, "processor.messaging": {**NAMED["processor.messaging"], "uscc": None}}
     assert any("no Unified Social Credit Code" in p for p in _problems(tmp_path, missing))
+
+
+def test_z_5_a_catalog_change_that_needs_a_new_assessment_holds_the_active_flow(
+        activate, system_actor, tmp_path):
+    """The affiliate becomes a processor in the catalog: the flow it had stops until a new
+    impact assessment is approved."""
+    from piwarden.catalog.services import load_catalog
+
+    flow = activate("sharing.affiliates", "affiliate.intron_group")
+    changed = {**NAMED, "affiliate.intron_group": {**NAMED["affiliate.intron_group"],
+                                                   "role": "processor"}}
+    load_catalog(actor=system_actor, path=write_named_catalog(tmp_path / "c.yaml", changed))
+    flow.refresh_from_db()
+    assert flow.status == Status.PENDING_ASSESSMENT
+    assert flow.assessments.filter(status=AssessmentStatus.OPEN).get().triggers == [
+        "processor"]
+    again = services.sync(actor=system_actor)
+    assert again.changed == 0

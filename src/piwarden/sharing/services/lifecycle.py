@@ -164,6 +164,7 @@ def sync(*, actor: Actor) -> SyncResult:
                 flow.categories, flow.cross_border = narrowed, cross_border
                 flow.save(update_fields=["categories", "cross_border"])
                 result.changed += 1
+            result.changed += _reexamine(flow, recipient, activity)
     for key, flow in flows.items():
         if key not in declared and flow.status not in (Status.SUSPENDED, Status.TERMINATED):
             _set_status(flow, Status.SUSPENDED, "no longer declared in the catalog")
@@ -173,6 +174,36 @@ def sync(*, actor: Actor) -> SyncResult:
                      detail={"counterparties": result.counterparties, "flows": result.flows,
                              "assessments": result.assessments, "changed": result.changed})
     return result
+
+
+def _reexamine(flow: Flow, recipient: Recipient, activity: ProcessingActivity) -> int:
+    """A catalog change can make an existing flow need more: a reason for an impact
+    assessment that no assessment of it covered (a new role, a sensitive category, a country)
+    opens one and holds the flow; an endpoint no longer at one of the recipient's hosts stops
+    it. Returns 1 when the flow changed."""
+    from urllib.parse import urlsplit
+
+    from piwarden.sharing.selectors import host_matches
+
+    covered_triggers = {t for a in flow.assessments.all() for t in a.triggers}
+    if recipient.role != RecipientRole.AUTHORITY and \
+            set(triggers(flow, recipient, activity)) - covered_triggers:
+        before = flow.status
+        flow.assessments.filter(standing=False, status=AssessmentStatus.OPEN).update(
+            status=AssessmentStatus.REJECTED, findings="Superseded by a catalog change.")
+        _open_assessment(flow, recipient, activity)
+        flow.refresh_from_db()
+        if before == Status.ACTIVE and flow.status == Status.ACTIVE:
+            _set_status(flow, Status.PENDING_ASSESSMENT, "the catalog changed: waiting for "
+                        "its impact assessment")
+        return 1
+    host = urlsplit(flow.endpoint).hostname or ""
+    if flow.endpoint and flow.status == Status.ACTIVE and not any(
+            host_matches(host, pattern) for pattern in recipient.hosts):
+        _set_status(flow, Status.SUSPENDED, "its endpoint is no longer one of the recipient's "
+                    "hosts")
+        return 1
+    return 0
 
 
 def _open_assessment(flow: Flow, recipient: Recipient, activity: ProcessingActivity) -> int:

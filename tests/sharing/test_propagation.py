@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import transaction
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.utils import timezone
 
 from piwarden.alerts.models import Alert
@@ -26,9 +26,9 @@ from piwarden.sharing.models import (
     ForwardReason,
     ForwardStatus,
 )
-from piwarden.subjectdata import access
 from piwarden.subjectdata import services as subjectdata
 from tests.receiver import Receiver
+from tests.verified import verified_client
 
 pytestmark = pytest.mark.django_db
 
@@ -109,13 +109,7 @@ def confirm_url(request):
 
 def certificate_page(run, lang):
     """The certificate page as the person sees it (a verified session; her account is gone)."""
-    browser = Client(HTTP_ACCEPT_LANGUAGE=lang)
-    session = browser.session
-    request = RequestFactory().get("/")
-    request.session = session
-    access.mark_verified(request, run.subject)
-    session.save()
-    response = browser.get(run.get_absolute_url())
+    response = verified_client(run.subject, lang).get(run.get_absolute_url())
     assert response.status_code == 200
     return response.content.decode()
 

@@ -12,6 +12,7 @@ from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
 from piwarden.subjectdata import access, services
 from piwarden.subjectdata.models import ExportArchive
+from tests.verified import verified_client
 
 from .conftest import logged_in
 
@@ -105,13 +106,8 @@ def test_certificate_page(person):
                                  reason="deletion request")
     run = services.run_erasure(run_id=run.pk)
     assert logged_in  # the account no longer exists: only a verified session reaches it
-    anonymous = Client()
-    assert anonymous.get(run.get_absolute_url()).status_code == 302
-    session = anonymous.session
-    request = RequestFactory().get("/")
-    request.session = session
-    access.mark_verified(request, person.subject)
-    session.save()
+    assert Client().get(run.get_absolute_url()).status_code == 302
+    anonymous = verified_client(person.subject)
     response = anonymous.get(run.get_absolute_url())
     assert response.status_code == 200
     assert "consent.ledger" in response.content.decode()

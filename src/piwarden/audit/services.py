@@ -35,6 +35,16 @@ def _check_detail(value, path="detail") -> None:
         raise AuditError(f"{path}: {type(value).__name__} is not allowed (str, int, bool, null)")
 
 
+def in_caller_transaction() -> bool:
+    """Whether the caller holds a transaction open. Work whose refusals must be recorded
+    whatever the caller does next (egress, the sharing gateway) runs only when it does not:
+    its records then commit on their own. Django's test cases wrap each test in atomic blocks
+    they mark; those stand for a deployment's autocommit (as ``atomic(durable=True)`` has it).
+    """
+    blocks = transaction.get_connection().atomic_blocks
+    return not all(getattr(block, "_from_testcase", False) for block in blocks)
+
+
 def record(
     *,
     actor: Actor,

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from piwarden import recurring
 from piwarden.audit.actors import Actor
 from piwarden.collection import retention
 
@@ -23,16 +24,5 @@ def run_retention() -> dict[str, int]:
 
 
 def ensure_scheduled(*, at=None) -> bool:
-    """Queue ``run_retention`` unless a run is already waiting; True when one was queued.
-
-    Called when ``piwarden serve`` starts and at the end of every run, so exactly one run is
-    pending while the worker lives, whatever the number of restarts.
-    """
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    path = run_retention.module_path
-    if DBTaskResult.objects.filter(task_path=path, status=TaskResultStatus.READY).exists():
-        return False
-    run_retention.using(run_after=at or timezone.now()).enqueue()
-    return True
+    """Queue ``run_retention`` unless a run is already waiting (at start and every run)."""
+    return recurring.schedule_once(run_retention, at=at)

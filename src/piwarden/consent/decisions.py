@@ -229,7 +229,7 @@ def _read_views(tokens: dict[uuid.UUID, bytes]) -> dict[uuid.UUID, _SubjectView]
     """The views of these subjects (unknown ids are left out): statuses, then consent states
     (separate lookups: one join measured slower), then exceptions only when
     any exception is recorded at all."""
-    from piwarden.consent.models import BasisException, ConsentState
+    from piwarden.consent.models import ConsentState
 
     statuses = dict(Subject.objects.filter(pk__in=tokens).values_list("pk", "status"))
     choices: dict[uuid.UUID, dict] = {subject_id: {} for subject_id in statuses}
@@ -241,17 +241,29 @@ def _read_views(tokens: dict[uuid.UUID, bytes]) -> dict[uuid.UUID, _SubjectView]
             for_recipients.setdefault(subject_id, {})[(purpose, scope, recipient)] = choice
         else:
             choices[subject_id][(purpose, scope)] = choice
-    exceptions: dict[uuid.UUID, dict] = {}
-    if statuses and _any_exceptions():
-        for subject_id, purpose, basis, expires_at in BasisException.objects.filter(
-                subject_id__in=statuses, revoked_at=None).values_list(
-                "subject_id", "purpose", "legal_basis", "expires_at"):
-            per_subject = exceptions.setdefault(subject_id, {})
-            per_subject[purpose] = (*per_subject.get(purpose, ()), (basis, expires_at))
+    exceptions = _exceptions_of(statuses)
     return {subject_id: _SubjectView(tokens[subject_id], status, choices[subject_id],
                                      exceptions.get(subject_id, {}),
                                      for_recipients.get(subject_id, {}))
             for subject_id, status in statuses.items()}
+
+
+def _exceptions_of(subject_ids, purpose: str = "") -> dict[uuid.UUID, dict]:
+    """subject → purpose → ((basis, expires_at), …) of the live §4.4 exceptions (of one
+    purpose, when given); no query at all while none is on record."""
+    from piwarden.consent.models import BasisException
+
+    exceptions: dict[uuid.UUID, dict] = {}
+    if not subject_ids or not _any_exceptions():
+        return exceptions
+    rows = BasisException.objects.filter(subject_id__in=subject_ids, revoked_at=None)
+    if purpose:
+        rows = rows.filter(purpose=purpose)
+    for subject_id, key, basis, expires_at in rows.values_list(
+            "subject_id", "purpose", "legal_basis", "expires_at"):
+        per_subject = exceptions.setdefault(subject_id, {})
+        per_subject[key] = (*per_subject.get(key, ()), (basis, expires_at))
+    return exceptions
 
 
 _exceptions_seen: tuple[bytes, bool] | None = None
@@ -371,7 +383,7 @@ def _read_purpose_views(ids: list[uuid.UUID], purpose: str,
                         lock: bool = False) -> dict[uuid.UUID, _SubjectView]:
     """Views of these subjects holding only this purpose's consent states: two statements
     with the ids as one parameter each (plus exceptions when any is on record)."""
-    from piwarden.consent.models import BasisException, ConsentState
+    from piwarden.consent.models import ConsentState
 
     statuses: dict[uuid.UUID, str] = {}
     choices: dict[uuid.UUID, dict] = {}
@@ -394,13 +406,7 @@ def _read_purpose_views(ids: list[uuid.UUID], purpose: str,
                 for_recipients.setdefault(subject_id, {})[(purpose, scope, recipient)] = choice
             else:
                 choices[subject_id][(purpose, scope)] = choice
-    exceptions: dict[uuid.UUID, dict] = {}
-    if statuses and _any_exceptions():
-        for subject_id, basis, expires_at in BasisException.objects.filter(
-                subject_id__in=statuses, purpose=purpose, revoked_at=None).values_list(
-                "subject_id", "legal_basis", "expires_at"):
-            per_subject = exceptions.setdefault(subject_id, {})
-            per_subject[purpose] = (*per_subject.get(purpose, ()), (basis, expires_at))
+    exceptions = _exceptions_of(statuses, purpose)
     return {subject_id: _SubjectView(b"", status, choices[subject_id],
                                      exceptions.get(subject_id, {}),
                                      for_recipients.get(subject_id, {}))

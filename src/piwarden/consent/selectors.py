@@ -75,16 +75,13 @@ def per_recipient_purposes() -> set[str]:
     separate consent to provision, for activities that name recipients, outside the banner.
     The privacy center's sharing page asks for these, a recipient per card; a consent to
     such a purpose that names no recipient would let nothing out."""
-    banner = set(StorageItem.objects.filter(retired=False).values_list("purpose__key",
-                                                                       flat=True))
-    keys = set()
-    for purpose in Purpose.objects.filter(retired=False, consent="separate"):
-        if (decisions.RECIPIENT_SCOPES & {f"separate.{case}" for case in purpose.separate}
-                and purpose.key not in banner
-                and ProcessingActivity.objects.filter(
-                    purpose=purpose, retired=False, recipients__isnull=False).exists()):
-            keys.add(purpose.key)
-    return keys
+    banner = StorageItem.objects.filter(retired=False).values("purpose")
+    candidates = ProcessingActivity.objects.filter(
+        retired=False, recipients__isnull=False, purpose__retired=False,
+        purpose__consent="separate").exclude(purpose__in=banner).values_list(
+        "purpose__key", "purpose__separate").distinct()
+    return {key for key, cases in candidates
+            if decisions.RECIPIENT_SCOPES & {f"separate.{case}" for case in cases}}
 
 
 def choices_for(subject: Subject) -> list[PurposeChoice]:

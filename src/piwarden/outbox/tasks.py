@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django_tasks import task
 
+from piwarden import recurring
 from piwarden.outbox import services
 
 SWEEP_INTERVAL = timedelta(minutes=5)
@@ -27,13 +28,5 @@ def sweep() -> int:
 
 
 def ensure_scheduled(*, at=None) -> bool:
-    """Queue ``sweep`` unless one is already waiting; True when one was queued. Called when
-    ``piwarden serve`` starts and at the end of every sweep."""
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    if DBTaskResult.objects.filter(task_path=sweep.module_path,
-                                   status=TaskResultStatus.READY).exists():
-        return False
-    sweep.using(run_after=at or timezone.now()).enqueue()
-    return True
+    """Queue ``sweep`` unless a run is already waiting (``piwarden serve`` and every run)."""
+    return recurring.schedule_once(sweep, at=at)

@@ -78,10 +78,7 @@ class EgressRefused(ServiceError):
 
 
 def _outside_transaction() -> None:
-    # Django's test cases wrap each test in atomic blocks they mark; those stand for the
-    # autocommit of a deployment (the exemption ``atomic(durable=True)`` makes too).
-    blocks = transaction.get_connection().atomic_blocks
-    if not all(getattr(block, "_from_testcase", False) for block in blocks):
+    if audit.in_caller_transaction():
         raise EgressError("EGRESS_IN_TRANSACTION",
                           "PI is sent after the commit that decided to send it: call egress "
                           "from transaction.on_commit or a task, not inside an atomic block.",

@@ -7,11 +7,12 @@ has no host at all.
 """
 
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 from django.db.models import Q
 from django.utils import timezone
 
-from piwarden.catalog.models import ProcessingActivity, Recipient
+from piwarden.catalog.models import Recipient
 from piwarden.sharing.models import (
     Contract,
     ContractKind,
@@ -53,6 +54,12 @@ def host_matches(host: str, pattern: str) -> bool:
     return host == pattern
 
 
+def at_declared_host(recipient: Recipient, url: str) -> bool:
+    """Whether the URL's host is one the catalog declares for this recipient."""
+    host = urlsplit(url).hostname or ""
+    return any(host_matches(host, pattern) for pattern in recipient.hosts)
+
+
 def recipients_for_host(host: str) -> set[str]:
     """The active recipients that may receive PI at this host (empty: egress refuses)."""
     found: set[str] = set()
@@ -76,20 +83,6 @@ def script_origins() -> list[str]:
                                                                       flat=True):
         origins.update(declared or [])
     return sorted(origins)
-
-
-def flows_of_activity(activity: str):
-    return Flow.objects.filter(activity=activity)
-
-
-def recipient_flows(recipient: str):
-    return Flow.objects.filter(recipient=recipient)
-
-
-def declared_pairs() -> list[tuple[str, str]]:
-    """(activity, recipient) for every catalog activity that names a recipient."""
-    return list(ProcessingActivity.objects.filter(retired=False, recipients__retired=False)
-                .values_list("key", "recipients__key").order_by("key", "recipients__key"))
 
 
 def disclosures_of(subject, *, include_confidential: bool = False):

@@ -5,6 +5,7 @@ import datetime
 from django.utils import timezone
 from django_tasks import task
 
+from piwarden import recurring
 from piwarden.audit.actors import Actor
 from piwarden.sharing import propagation
 
@@ -24,13 +25,5 @@ def daily_checks() -> dict[str, int]:
 
 
 def ensure_scheduled(*, at=None) -> bool:
-    """Queue ``daily_checks`` unless one is already waiting; True when one was queued. Called
-    when ``piwarden serve`` starts (a run at once) and at the end of every run."""
-    from django_tasks.base import TaskResultStatus
-    from django_tasks_db.models import DBTaskResult
-
-    if DBTaskResult.objects.filter(task_path=daily_checks.module_path,
-                                   status=TaskResultStatus.READY).exists():
-        return False
-    daily_checks.using(run_after=at or timezone.now()).enqueue()
-    return True
+    """Queue ``daily_checks`` unless a run is already waiting (``piwarden serve`` and every run)."""
+    return recurring.schedule_once(daily_checks, at=at)

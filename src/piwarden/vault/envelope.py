@@ -29,14 +29,17 @@ def data_key_cipher(data_key: DataKey) -> AESGCM:
     """The subject's unwrapped data key, from the per-process cache when it is there."""
     if data_key.shredded_at is not None:
         raise SubjectShredded("this subject's data key was destroyed")
-    wrapped = bytes(data_key.wrapped)
-    cache_key = (data_key.subject_id, data_key.master_version, wrapped)
+    return cipher(data_key.subject_id, data_key.master_version, bytes(data_key.wrapped))
+
+
+def cipher(subject_id: uuid.UUID, master_version: int, wrapped: bytes) -> AESGCM:
+    """A data key unwrapped from its columns (callers reading rows in bulk have no model
+    instances), from the per-process cache when it is there."""
+    cache_key = (subject_id, master_version, wrapped)
     aead = key_cache.get(cache_key)
     if aead is None:
-        raw = keys.get_provider().unwrap(
-            data_key.master_version, wrapped,
-            crypto.data_key_aad(data_key.subject_id, data_key.master_version),
-        )
+        raw = keys.get_provider().unwrap(master_version, wrapped,
+                                         crypto.data_key_aad(subject_id, master_version))
         aead = AESGCM(raw)
         key_cache.put(cache_key, aead)
     return aead
@@ -65,6 +68,11 @@ def sealed_columns(*, data_key: DataKey, aead: AESGCM, vault_field: fields.Vault
 
 def open_value(*, data_key: DataKey, field: str, ciphertext: bytes, key_version: int) -> str:
     """Decrypt one stored ciphertext. Internal: callers outside the vault use reveal()."""
-    aead = data_key_cipher(data_key)
-    aad = crypto.value_aad(data_key.subject_id, field, key_version)
-    return crypto.open_sealed(aead, bytes(ciphertext), aad)
+    return open_with(data_key_cipher(data_key), subject_id=data_key.subject_id, field=field,
+                     ciphertext=ciphertext, key_version=key_version)
+
+
+def open_with(aead: AESGCM, *, subject_id: uuid.UUID, field: str, ciphertext: bytes,
+              key_version: int) -> str:
+    return crypto.open_sealed(aead, bytes(ciphertext),
+                              crypto.value_aad(subject_id, field, key_version))

@@ -7,7 +7,6 @@ only that one is set. Erase deletes the values of the covered categories; after 
 everything the engine shreds the data key itself (``vault.services.shred``).
 """
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection
 
 from piwarden import bulk
@@ -15,7 +14,7 @@ from piwarden.audit.actors import Actor
 from piwarden.consent.erasure import covered
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
-from piwarden.vault import crypto, fields, keys, services
+from piwarden.vault import envelope, fields, services
 from piwarden.vault.models import DataKey, VaultValue
 
 NAME = "vault.values"
@@ -60,7 +59,6 @@ def package(subject_ids: list, categories: frozenset[str], *, chunk: int = 5000)
     out: dict = {}
     if not names:
         return out
-    provider = keys.get_provider()
     keys_table, values_table = DataKey._meta.db_table, VaultValue._meta.db_table
     fields_in = ", ".join(["%s"] * len(names))
     with connection.cursor() as cursor:
@@ -76,11 +74,10 @@ def package(subject_ids: list, categories: frozenset[str], *, chunk: int = 5000)
             for raw_id, master, wrapped, field, ciphertext, version in cursor.fetchall():
                 if raw_id != current:
                     current, subject_id = raw_id, bulk.as_uuid(raw_id)
-                    aead = AESGCM(provider.unwrap(master, bytes(wrapped),
-                                                  crypto.data_key_aad(subject_id, master)))
+                    aead = envelope.cipher(subject_id, master, bytes(wrapped))
                     values = out.setdefault(subject_id, {})
-                values[field] = crypto.open_sealed(
-                    aead, bytes(ciphertext), crypto.value_aad(subject_id, field, version))
+                values[field] = envelope.open_with(aead, subject_id=subject_id, field=field,
+                                                   ciphertext=ciphertext, key_version=version)
     return out
 
 

@@ -26,7 +26,7 @@ from piwarden import bulk
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import Outcome
-from piwarden.catalog.models import DataCategory, ProcessingActivity, RecipientRole
+from piwarden.catalog.models import DataCategory, ProcessingActivity, Recipient, RecipientRole
 from piwarden.consent import decisions
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import ConsentState
@@ -78,10 +78,8 @@ def subjects_digest(subject_ids: Iterable[uuid.UUID]) -> str:
 
 def _outside_transaction() -> None:
     """A refusal's audit record must outlive the caller: provisions run outside any atomic
-    block (a request, a task, a command), like egress. Django's test-case blocks stand for
-    the autocommit of a deployment."""
-    blocks = transaction.get_connection().atomic_blocks
-    if not all(getattr(block, "_from_testcase", False) for block in blocks):
+    block (a request, a task, a command), like egress."""
+    if audit.in_caller_transaction():
         raise SharingError("PROVIDE_IN_TRANSACTION", "A provision runs outside any atomic "
                            "block, so that its refusals are recorded whatever happens next.",
                            status=500)
@@ -98,8 +96,9 @@ def _refuse(actor: Actor, flow: Flow, code: str, message: str, **detail) -> Shar
     return SharingError(code, message, status=403 if code != "FLOW_INACTIVE" else 409)
 
 
-def check_flow(actor: Actor, flow: Flow) -> Counterparty:
-    """Refuse (audited) unless PI may go out on this flow today."""
+def check_flow(actor: Actor, flow: Flow) -> tuple[Counterparty, Recipient]:
+    """Refuse (audited) unless PI may go out on this flow today; else its recipient's run-time
+    state and catalog entry."""
     counterparty = Counterparty.objects.filter(recipient=flow.recipient).first()
     if flow.status != Status.ACTIVE or counterparty is None or \
             counterparty.status != Status.ACTIVE or flow.cross_border:
@@ -112,7 +111,7 @@ def check_flow(actor: Actor, flow: Flow) -> Counterparty:
         if attestation_overdue(counterparty):
             raise _refuse(actor, flow, "ATTESTATION_OVERDUE", "The processor's yearly "
                           "attestation is overdue.")
-    return counterparty
+    return counterparty, recipient
 
 
 def _split(asked: list[str], allowed: list[str]) -> tuple[list[str], list[str]]:
@@ -133,8 +132,7 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
     when nobody was provided or the package is pushed)."""
     _outside_transaction()
     transforms = transforms or {}
-    counterparty = check_flow(actor, flow)
-    recipient = catalog_recipient(flow.recipient)
+    counterparty, recipient = check_flow(actor, flow)
     asked = list(categories) if categories else list(flow.categories)
     unknown = set(asked) - set(DataCategory.objects.filter(key__in=asked)
                                .values_list("key", flat=True))

@@ -26,6 +26,7 @@ from piwarden.catalog.models import (
 )
 from piwarden.consent.erasure import covered
 from piwarden.errors import ServiceError
+from piwarden.sharing import selectors
 from piwarden.sharing.models import (
     Assessment,
     AssessmentStatus,
@@ -181,10 +182,6 @@ def _reexamine(flow: Flow, recipient: Recipient, activity: ProcessingActivity) -
     assessment that no assessment of it covered (a new role, a sensitive category, a country)
     opens one and holds the flow; an endpoint no longer at one of the recipient's hosts stops
     it. Returns 1 when the flow changed."""
-    from urllib.parse import urlsplit
-
-    from piwarden.sharing.selectors import host_matches
-
     covered_triggers = {t for a in flow.assessments.all() for t in a.triggers}
     if recipient.role != RecipientRole.AUTHORITY and \
             set(triggers(flow, recipient, activity)) - covered_triggers:
@@ -197,9 +194,8 @@ def _reexamine(flow: Flow, recipient: Recipient, activity: ProcessingActivity) -
             _set_status(flow, Status.PENDING_ASSESSMENT, "the catalog changed: waiting for "
                         "its impact assessment")
         return 1
-    host = urlsplit(flow.endpoint).hostname or ""
-    if flow.endpoint and flow.status == Status.ACTIVE and not any(
-            host_matches(host, pattern) for pattern in recipient.hosts):
+    if flow.endpoint and flow.status == Status.ACTIVE and not selectors.at_declared_host(
+            recipient, flow.endpoint):
         _set_status(flow, Status.SUSPENDED, "its endpoint is no longer one of the recipient's "
                     "hosts")
         return 1
@@ -383,10 +379,8 @@ def _check_endpoint(recipient: Recipient, endpoint: str) -> None:
     """An endpoint must be at one of the hosts the catalog declares for the recipient."""
     from urllib.parse import urlsplit
 
-    from piwarden.sharing.selectors import host_matches
-
     host = urlsplit(endpoint).hostname or ""
-    if endpoint and not any(host_matches(host, pattern) for pattern in recipient.hosts):
+    if endpoint and not selectors.at_declared_host(recipient, endpoint):
         raise SharingError("HOST_NOT_DECLARED", f"'{host}' is not one of the hosts the catalog "
                            f"declares for '{recipient.key}'.", status=422)
 

@@ -7,6 +7,7 @@ from piwarden.audit import append_only
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent, ChainHead
 from piwarden.clients.models import ApiClient
+from piwarden.jobs.models import Job, WorkerBeat
 from piwarden.subjects.models import Subject
 from piwarden.vault import keys
 
@@ -55,9 +56,9 @@ def _master_key_follows_the_data_dir():
 def fresh_caches(settings, tmp_path):
     """Own DATA_DIR (so own freshness file) per test, and no cached decision or catalog view
     outliving the test's rollback. Apps whose tests read cached decisions make it autouse."""
+    from piwarden.caches import freshness
     from piwarden.catalog import selectors
     from piwarden.consent import decisions
-    from piwarden.subjects import freshness
 
     settings.DATA_DIR = tmp_path
     freshness.reset()
@@ -115,6 +116,7 @@ def committed_db(django_db_setup, django_db_blocker):
         head = ChainHead.objects.get(pk=1)
         subjects = set(Subject.objects.values_list("pk", flat=True))
         clients = set(ApiClient.objects.values_list("pk", flat=True))
+        jobs = set(Job.objects.values_list("pk", flat=True))
         try:
             yield
         finally:
@@ -125,6 +127,8 @@ def committed_db(django_db_setup, django_db_blocker):
                 ChainHead.objects.filter(pk=1).update(seq=head.seq, hash=head.hash)
                 Subject.objects.exclude(pk__in=subjects).delete()
                 ApiClient.objects.exclude(pk__in=clients).delete()
+                Job.objects.exclude(pk__in=jobs).delete()
+                WorkerBeat.objects.all().delete()  # workers the test started (and killed)
             finally:
                 append_only.install(connection)
             assert AuditEvent.objects.count() == head.seq

@@ -29,11 +29,16 @@ api = NinjaAPI(
 )
 
 
-def _error(request, status: int, code: str, message: str, detail=None):
+def error_body(code: str, message: str, detail=None) -> dict:
+    """The one shape of every API refusal (``consent.fastpath`` renders it too)."""
     body = {"error": {"code": code, "message": message}}
     if detail is not None:
         body["error"]["detail"] = detail
-    return api.create_response(request, body, status=status)
+    return body
+
+
+def _error(request, status: int, code: str, message: str, detail=None):
+    return api.create_response(request, error_body(code, message, detail), status=status)
 
 
 @api.exception_handler(ServiceError)

@@ -53,9 +53,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
     "ninja",
     "piwarden.web",
+    "piwarden.caches",
     "piwarden.subjects",
     "piwarden.audit",
     "piwarden.catalog",
@@ -74,9 +74,11 @@ INSTALLED_APPS = [
     "piwarden.outbox",
     "piwarden.sharing",
     "piwarden.roles",
+    "piwarden.jobs",
 ]
 
 MIDDLEWARE = [
+    "piwarden.web.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "piwarden.sharing.egress.CSPMiddleware",
@@ -167,10 +169,20 @@ STORAGES = {
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("PIWARDEN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "BACKEND": os.environ.get("PIWARDEN_TASKS_BACKEND", "piwarden.jobs.backend.JobBackend"),
         "QUEUES": ["default"],
     }
 }
+# The job queue and `piwarden worker` (docs/jobs.md): attempts before a job is dead, the lease
+# a worker's heartbeat renews (a job whose lease passes is taken again), the back-off after a
+# failure (doubling from BACKOFF up to BACKOFF_MAX), and SQLite's poll interval (PostgreSQL
+# workers wake on LISTEN/NOTIFY).
+PIWARDEN_TASK_MAX_ATTEMPTS = int(os.environ.get("PIWARDEN_TASK_MAX_ATTEMPTS", "5"))
+PIWARDEN_TASK_LEASE_SECONDS = float(os.environ.get("PIWARDEN_TASK_LEASE_SECONDS", "60"))
+PIWARDEN_TASK_BACKOFF_SECONDS = float(os.environ.get("PIWARDEN_TASK_BACKOFF_SECONDS", "10"))
+PIWARDEN_TASK_BACKOFF_MAX_SECONDS = float(
+    os.environ.get("PIWARDEN_TASK_BACKOFF_MAX_SECONDS", "3600"))
+PIWARDEN_WORKER_POLL_SECONDS = float(os.environ.get("PIWARDEN_WORKER_POLL_SECONDS", "0.1"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -212,10 +224,6 @@ PIWARDEN_CATALOG_FILE = Path(
 
 LOGIN_URL = "accounts:login"
 
-# Per-process caches (consent decisions, catalog rules, API keys) are kept fresh across the
-# processes of one host (subjects/freshness.py); turn them off when several hosts share one
-# database. See docs/consent.md.
-PIWARDEN_LOCAL_CACHES = _env_bool("PIWARDEN_LOCAL_CACHES", True)
 # PIPL Art. 47: data held only on a withdrawn consent is erased after this many days.
 PIWARDEN_ERASE_ON_WITHDRAWAL = _env_bool("PIWARDEN_ERASE_ON_WITHDRAWAL", True)
 PIWARDEN_WITHDRAWAL_ERASURE_DAYS = int(os.environ.get("PIWARDEN_WITHDRAWAL_ERASURE_DAYS", "7"))
@@ -280,3 +288,8 @@ PIWARDEN_STATISTICS_MIN_CELL = int(os.environ.get("PIWARDEN_STATISTICS_MIN_CELL"
 # Uploaded evidence (consent forms' scans). Never served as static files: staff download them
 # through the console only.
 MEDIA_ROOT = DATA_DIR / "media"
+
+# Operations (docs/operations.md): /status answers 503 when the oldest due task has waited
+# longer than this, so a monitor pages someone.
+PIWARDEN_STATUS_MAX_TASK_AGE_SECONDS = int(
+    os.environ.get("PIWARDEN_STATUS_MAX_TASK_AGE_SECONDS", "300"))

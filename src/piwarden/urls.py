@@ -10,6 +10,8 @@ admin.site.site_title = "piwarden"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("status", views.status, name="status"),
+    path("metrics", views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("account/", include("piwarden.accounts.urls")),

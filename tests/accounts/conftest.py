@@ -1,5 +1,8 @@
 """Fixtures of the accounts tests: a real local SMTP server, the SMS file backend, and
-helpers that sign up and log in through the services the pages and the API use."""
+helpers that sign up and log in through the services the pages and the API use.
+
+Codes leave through the outbox after the commit, delivered by the task worker: reading the
+inbox or the SMS file first delivers what is queued (``send_queued``), as the worker would."""
 
 import json
 import re
@@ -10,20 +13,34 @@ from aiosmtpd.controller import Controller
 from django.test import Client
 
 from piwarden.accounts import services
+from tests.outbox.sending import send_queued
 
 PASSWORD = "violet-harbour-tram"
 
 
-class _Inbox:
-    """Collects what the SMTP server receives (each message as its raw text)."""
+class _Handler:
+    """The SMTP server's handler: keeps each message received as its raw text."""
 
-    def __init__(self):
-        self.messages = []
+    def __init__(self, received: list):
+        self.received = received
 
     async def handle_DATA(self, server, session, envelope):  # the hook name aiosmtpd calls
-        self.messages.append({"to": list(envelope.rcpt_tos),
+        self.received.append({"to": list(envelope.rcpt_tos),
                               "text": envelope.content.decode("utf-8", "replace")})
         return "250 Message accepted for delivery"
+
+
+class _Inbox:
+    """What the SMTP server received."""
+
+    def __init__(self):
+        self.received = []
+
+    @property
+    def messages(self) -> list[dict]:
+        """What arrived, once the outbox delivered what is queued (the worker's job)."""
+        send_queued()
+        return self.received
 
     def code_for(self, address: str) -> str:
         for message in reversed(self.messages):
@@ -41,7 +58,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def smtp_server():
     inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(_Handler(inbox.received), hostname="127.0.0.1", port=_free_port())
     controller.start()
     yield controller, inbox
     controller.stop()
@@ -50,7 +67,7 @@ def smtp_server():
 @pytest.fixture
 def inbox(smtp_server):
     _controller, box = smtp_server
-    box.messages.clear()
+    box.received.clear()
     return box
 
 
@@ -59,6 +76,8 @@ class _SmsFile:
         self.path = path
 
     def lines(self) -> list[dict]:
+        """The SMS sent, once the outbox delivered what is queued (the worker's job)."""
+        send_queued()
         if not self.path.exists():
             return []
         return [json.loads(line) for line in self.path.read_text().splitlines()]

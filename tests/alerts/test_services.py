@@ -7,10 +7,11 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import transaction
 
-from piwarden.alerts import services, subject_data
+from piwarden.alerts import services, subject_data, tasks
 from piwarden.alerts.models import Alert, AlertStatus
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
+from piwarden.outbox.models import Message
 from tests.staff import staff_client
 
 pytestmark = pytest.mark.django_db
@@ -68,23 +69,31 @@ def test_z_2_malformed_alert_is_refused(overrides):
 
 def test_z_2_staff_who_may_see_alerts_are_mailed_after_the_commit(
         mail_through_egress, django_capture_on_commit_callbacks):
-    """Active staff holding alerts.view_alert (or superusers) with an address get one mail,
-    through egress control as staff; nobody else does, and nothing before the commit."""
-    user("officer")
-    user("root", perm=False, is_superuser=True)
+    """Active staff holding alerts.view_alert (or superusers) with an address get one mail
+    each, through the outbox and egress control as staff; nobody else does, and nothing
+    before the commit. The alert's commit queues the task that queues the mail in the outbox,
+    whose commit queues the delivery (all run at once here: the immediate task backend)."""
+    officer, root = user("officer"), user("root", perm=False, is_superuser=True)
     user("clerk", perm=False)
     user("gone", is_active=False)
     user("nomail", email="")
     user("outsider", is_staff=False)
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         alert = raise_one()
-        assert mail.outbox == []
-    assert len(callbacks) == 1
-    [message] = mail.outbox
-    assert message.to == ["officer@operator.example", "root@operator.example"]
-    assert message.subject == "[piwarden] High alert: egress.refused"
-    assert alert.summary in message.body and f"/admin/alerts/alert/{alert.pk}/" in message.body
+        assert mail.outbox == [] and not Message.objects.exists()
+    assert sorted(message.to[0] for message in mail.outbox) == [
+        "officer@operator.example", "root@operator.example"]
+    for message in mail.outbox:
+        assert len(message.to) == 1
+        assert message.subject == "[piwarden] High alert: egress.refused"
+        assert alert.summary in message.body
+        assert f"/admin/alerts/alert/{alert.pk}/" in message.body
+    assert set(Message.objects.values_list("idempotency_key", "status")) == {
+        (f"alerts.{alert.pk}.{officer.pk}", "sent"), (f"alerts.{alert.pk}.{root.pk}", "sent")}
     assert not Alert.objects.exclude(pk=alert.pk).exists()  # no egress refusal
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.notify_staff.call(alert.pk)  # the task run again (a retry) sends nothing twice
+    assert len(mail.outbox) == 2
 
 
 def test_z_2_alert_lifecycle_is_audited():

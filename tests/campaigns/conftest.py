@@ -4,7 +4,7 @@ for claiming), and media in a temporary folder."""
 import pytest
 
 from tests.leads.conftest import (  # noqa: F401  (fixtures)
-    _fresh_rate_limits,
+    _no_minimum_fill_time,
     account,
     account_settings,
     client_for,

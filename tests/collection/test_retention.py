@@ -6,13 +6,12 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
-from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
 
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
 from piwarden.collection import retention, services, tasks
 from piwarden.collection.models import DeviceLink, Event
+from piwarden.jobs.models import Job, JobStatus
 from piwarden.subjects import registry
 
 from .conftest import event
@@ -70,11 +69,10 @@ def test_expired_rows_are_removed_by_the_retention_task(person, grant):
     assert Event.objects.filter(kind="location").count() == 2
     assert Event.objects.filter(kind="page_view").count() == 1
     assert AuditEvent.objects.filter(action="collection.expired").count() == audits + 2
-    queued = DBTaskResult.objects.get(task_path=tasks.run_retention.module_path,
-                                      status=TaskResultStatus.READY)
+    queued = Job.objects.get(task_path=tasks.run_retention.module_path, status=JobStatus.READY)
     assert queued.run_after > timezone.now() + timedelta(minutes=59)
     tasks.run_retention.call()
-    assert DBTaskResult.objects.filter(task_path=tasks.run_retention.module_path).count() == 1
+    assert Job.objects.filter(task_path=tasks.run_retention.module_path).count() == 1
 
 
 def test_runs_are_bounded_batches(person, grant):
@@ -122,7 +120,7 @@ def test_not_time_based_retentions_are_skipped(monkeypatch):
 def test_ensure_scheduled_queues_one_run_only():
     assert tasks.ensure_scheduled() is True
     assert tasks.ensure_scheduled() is False
-    assert DBTaskResult.objects.filter(task_path=tasks.run_retention.module_path).count() == 1
+    assert Job.objects.filter(task_path=tasks.run_retention.module_path).count() == 1
 
 
 def test_retention_counts_from_receipt_not_from_the_clients_clock(person, grant):

@@ -160,9 +160,9 @@ def test_a_new_consent_purpose_is_prompted_and_denied_until_granted(signed_in, p
     """§2.5: a new purpose needs consent "by a page prompt"; until then it is not processed."""
     import re
 
+    from piwarden.caches import freshness
     from piwarden.catalog import selectors as catalog
     from piwarden.catalog.services import load_catalog
-    from piwarden.subjects import freshness
 
     def waiting() -> int:
         page = signed_in.get("/account/").content.decode()

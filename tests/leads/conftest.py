@@ -1,7 +1,6 @@
 """Leads tests: a clean rate-limit cache, and the accounts fixtures for claiming."""
 
 import pytest
-from django.core.cache import cache
 
 from tests.accounts.conftest import (  # noqa: F401  (fixtures)
     account,
@@ -15,8 +14,5 @@ from tests.accounts.conftest import (  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits(settings):
-    cache.clear()
+def _no_minimum_fill_time(settings):
     settings.PIWARDEN_LEADS_MIN_FILL_SECONDS = 0
-    yield
-    cache.clear()

@@ -199,15 +199,15 @@ def test_staff_retry_a_failed_message_from_the_console(
 
 def test_the_worker_sends_and_a_retry_is_queued_for_its_time(
         open_egress, receiver, system_actor, django_capture_on_commit_callbacks):
-    """With the database backend the commit queues a delivery task for the worker, and a
+    """With the job backend the commit queues a delivery task for the worker, and a
     failed attempt queues the retry for its time; the sweep is queued once."""
-    from django_tasks_db.models import DBTaskResult
+    from piwarden.jobs.models import Job
 
     receiver.answers = [500]
     with django_capture_on_commit_callbacks(execute=True):
         message = queue(system_actor, receiver)
-    queued = DBTaskResult.objects.filter(task_path=tasks.deliver_message.module_path)
-    assert [task.args_kwargs["args"] for task in queued] == [[str(message.pk)]]
+    queued = Job.objects.filter(task_path=tasks.deliver_message.module_path)
+    assert [job.args for job in queued] == [[str(message.pk)]]
     assert receiver.received == []  # the worker sends it, not the transaction
     with django_capture_on_commit_callbacks(execute=True):
         services.deliver(message_id=message.pk)

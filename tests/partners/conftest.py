@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from piwarden.caches import freshness
 from piwarden.clients import services as clients
 from piwarden.consent import decisions
 from piwarden.consent.services import policy_version
 from piwarden.partners import services
-from piwarden.subjects import freshness
 from tests.accounts.conftest import (  # noqa: F401  (fixtures)
     account_settings,
     inbox,

@@ -6,10 +6,10 @@ import uuid
 import pytest
 from django.test import Client
 
+from piwarden.caches import freshness
 from piwarden.clients import services as clients
 from piwarden.consent import decisions
 from piwarden.consent.services import policy_version
-from piwarden.subjects import freshness
 from tests.accounts.conftest import (  # noqa: F401  (fixtures)
     account,
     account_settings,

@@ -1,6 +1,10 @@
 """Fixtures of the rights tests: real accounts (signed up and bound through the accounts
 services, codes read from the locmem outbox and the SMS file), real consent, the real vault and
-the real subjectdata engine (its task bodies run in the test)."""
+the real subjectdata engine (its task bodies run in the test).
+
+E-mail and SMS leave through the outbox after the commit, delivered by the task worker: tests
+read them through ``sent_mail()`` and ``sms_lines()``, which first deliver what is queued
+(``send_queued``), as the worker would."""
 
 import itertools
 import json
@@ -13,13 +17,14 @@ from django.test import Client
 
 from piwarden.accounts import services as accounts
 from piwarden.audit.actors import Actor
+from piwarden.caches import freshness
 from piwarden.rights import services
 from piwarden.subjectdata import services as subjectdata
 from piwarden.subjectdata.models import ErasureRun, ExportArchive
-from piwarden.subjects import freshness
 from piwarden.subjects.models import SubjectKind
 from piwarden.subjects.services import create_subject
 from piwarden.vault import services as vault
+from tests.outbox.sending import send_queued
 
 PASSWORD = "violet-harbour-tram"
 _numbers = itertools.count(1)
@@ -46,7 +51,15 @@ def code_in(text: str) -> str:
     return re.search(r"\b(\d{6})\b", text).group(1)
 
 
+def sent_mail() -> list:
+    """Django's locmem outbox, once the outbox delivered what is queued (the worker's job)."""
+    send_queued()
+    return mail.outbox
+
+
 def sms_lines(settings) -> list[dict]:
+    """The SMS sent, once the outbox delivered what is queued (the worker's job)."""
+    send_queued()
     path = settings.PIWARDEN_SMS_FILE
     return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
 
@@ -66,7 +79,7 @@ def sign_up(settings, django_capture_on_commit_callbacks):
                                        ip="10.9.8.7")
         sms_code = code_in(next(m for m in reversed(sms_lines(settings))
                                 if m["to"] == phone)["text"])
-        mail_code = code_in(next(m for m in reversed(mail.outbox) if email in m.to).body)
+        mail_code = code_in(next(m for m in reversed(sent_mail()) if email in m.to).body)
         accounts.verify_contact(account=account, channel="phone", code=sms_code)
         accounts.verify_contact(account=account, channel="email", code=mail_code)
         account.refresh_from_db()

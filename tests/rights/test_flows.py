@@ -4,7 +4,6 @@ import datetime
 import re
 
 import pytest
-from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
@@ -21,8 +20,10 @@ from piwarden.subjectdata.models import ErasureRun
 from piwarden.subjects import registry
 from piwarden.subjects.models import SubjectStatus
 from piwarden.vault import services as vault
-from tests.rights.conftest import login, run_engine
+from tests.rights.conftest import login, run_engine, sent_mail
 
+# Notices leave through the outbox: sent_mail() delivers what is queued, as the task
+# worker would, before reading Django's locmem outbox.
 pytestmark = pytest.mark.django_db
 NOTICE = "We send you offers by e-mail. You can withdraw at any time."
 
@@ -61,7 +62,7 @@ def test_access_request_end_to_end(account, django_capture_on_commit_callbacks):
     assert req.due_date > timezone.localdate()
     run_engine(django_capture_on_commit_callbacks, req)
     assert req.status == RequestStatus.COMPLETED
-    last = mail.outbox[-1]
+    last = sent_mail()[-1]
     assert account.test_email in last.to
     assert f"/privacy/data/exports/{req.export_archive_id}/" in last.body
     page = client.get(req.get_absolute_url())
@@ -69,7 +70,7 @@ def test_access_request_end_to_end(account, django_capture_on_commit_callbacks):
     statuses = [e.status_to for e in req.events.all()]
     assert statuses == ["received", "verified", "in_progress", "completed"]
     # verified at once (fresh check): verified → in progress → completed, one mail each
-    assert [m.subject.rsplit(": ", 1)[-1] for m in mail.outbox] == [
+    assert [m.subject.rsplit(": ", 1)[-1] for m in sent_mail()] == [
         "Identity verified", "In progress", "Completed"]
 
 
@@ -88,8 +89,8 @@ def test_deletion_of_a_category_end_to_end(account, django_capture_on_commit_cal
     assert vault.masked(account.subject, "contact_other") is None
     # the e-mail address was deleted with the category: the confirmation reached the address
     # captured before the erasure, which is forgotten afterwards
-    assert mail.outbox[-1].to == [account.test_email]
-    assert f"/privacy/data/certificates/{run.pk}/" in mail.outbox[-1].body
+    assert sent_mail()[-1].to == [account.test_email]
+    assert f"/privacy/data/certificates/{run.pk}/" in sent_mail()[-1].body
     assert vault.masked(account.subject, "email") is None
     assert account.subject.status != SubjectStatus.ERASED
 
@@ -152,7 +153,7 @@ def test_explanation_is_answered_in_the_admin(account, admin_client,
                           {"action": "answer", "text": "For invoices (§2.1)."})
     req.refresh_from_db()
     assert req.status == RequestStatus.COMPLETED
-    assert "For invoices (§2.1)." in mail.outbox[-1].body
+    assert "For invoices (§2.1)." in sent_mail()[-1].body
 
 
 def test_complaint_refused_needs_a_reason_and_names_the_routes(
@@ -173,7 +174,7 @@ def test_complaint_refused_needs_a_reason_and_names_the_routes(
                           {"action": "refuse", "text": "We could not identify the calls."})
     req.refresh_from_db()
     assert req.status == RequestStatus.REFUSED
-    body = mail.outbox[-1].body
+    body = sent_mail()[-1].body
     assert "We could not identify the calls." in body
     assert "privacyconsultant@open-ecu.com" in body and "people's court" in body
     page = client.get(req.get_absolute_url())
@@ -223,8 +224,8 @@ def test_chinese_pages_and_mail(account, django_capture_on_commit_callbacks):
                     HTTP_ACCEPT_LANGUAGE="zh-hans")
     req = _only(account)
     assert req.params["lang"] == "zh-hans"
-    assert mail.outbox[-1].subject == "您的个人信息权利请求：处理中"
-    assert "答复期限" in mail.outbox[-1].body
+    assert sent_mail()[-1].subject == "您的个人信息权利请求：处理中"
+    assert "答复期限" in sent_mail()[-1].body
 
 
 # --- public form (people without an account) -----------------------------------------------
@@ -319,7 +320,7 @@ def test_blocking_precheck_refuses_with_its_reason(account, balance_precheck,
                                                   "notice_version": policy_version()})
     req = _only(account)
     assert req.status == RequestStatus.REFUSED and "12.50" in req.refusal_reason
-    assert "people's court" in mail.outbox[-1].body
+    assert "people's court" in sent_mail()[-1].body
 
 
 def test_cancellation_can_be_undone_during_cooling_off(account,
@@ -352,7 +353,7 @@ def test_cancellation_clears_the_account_and_a_new_sign_up_is_fresh(
     assert too_early.cancellation_started_at is None
     RightsRequest.objects.filter(pk=req.pk).update(
         cooling_off_until=timezone.now() - datetime.timedelta(seconds=1))
-    mail.outbox.clear()
+    sent_mail().clear()
     with django_capture_on_commit_callbacks(execute=True):
         services.execute_cancellation(actor=Actor.system("tests"), request_id=req.pk)
     req.refresh_from_db()
@@ -362,7 +363,7 @@ def test_cancellation_clears_the_account_and_a_new_sign_up_is_fresh(
     assert b"Cancel my account" not in client.get("/privacy/requests/").content  # logged out
     run_engine(django_capture_on_commit_callbacks, req)
     assert req.status == RequestStatus.COMPLETED and req.contact_holder is None
-    confirmation = mail.outbox[-1]
+    confirmation = sent_mail()[-1]
     assert confirmation.to == [account.test_email]
     assert f"/privacy/data/certificates/{req.erasure_run_id}/" in confirmation.body
     holder.refresh_from_db()
@@ -416,8 +417,7 @@ def test_real_payments_balance_blocks_then_a_pending_refund_only_reminds(
 def test_the_worker_runs_the_cancellation_when_the_period_ends(
         account, django_capture_on_commit_callbacks):
     """The task is queued for the end of the cooling-off period; its body runs the service."""
-    from django_tasks_db.models import DBTaskResult
-
+    from piwarden.jobs.models import Job
     from piwarden.rights import tasks
 
     client = login(account)
@@ -425,11 +425,9 @@ def test_the_worker_runs_the_cancellation_when_the_period_ends(
         client.post("/privacy/requests/cancel/", {"confirm": "on",
                                                   "notice_version": policy_version()})
     req = _only(account)
-    queued = DBTaskResult.objects.get(task_path="piwarden.rights.tasks.execute_cancellation")
-    assert queued.run_after == req.cooling_off_until and queued.args_kwargs["args"] == [
-        str(req.pk)]
-    assert DBTaskResult.objects.filter(task_path="piwarden.rights.tasks.deadline_notices",
-                                       ).count() == 2
+    queued = Job.objects.get(task_path="piwarden.rights.tasks.execute_cancellation")
+    assert queued.run_after == req.cooling_off_until and queued.args == [str(req.pk)]
+    assert Job.objects.filter(task_path="piwarden.rights.tasks.deadline_notices").count() == 2
     assert tasks.execute_cancellation.call(str(req.pk)) is False  # too early
     RightsRequest.objects.filter(pk=req.pk).update(cooling_off_until=timezone.now())
     with django_capture_on_commit_callbacks(execute=True):

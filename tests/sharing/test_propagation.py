@@ -327,9 +327,9 @@ def test_the_daily_job_forwards_an_erasure_whose_hook_was_lost(shared_twice, sys
                                                                receiver, settings):
     """The after-commit hook never ran (no commit callbacks here): the daily job forwards the
     finished erasure, once, and re-queues itself for tomorrow."""
-    from django_tasks_db.models import DBTaskResult
+    from piwarden.jobs.models import Job
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.TASKS = {"default": {"BACKEND": "piwarden.jobs.backend.JobBackend"}}
     run = subjectdata.start_erasure(actor=system_actor, subject=shared_twice, reason="request",
                                     categories=None)
     subjectdata.run_erasure(run_id=run.pk)
@@ -338,5 +338,5 @@ def test_the_daily_job_forwards_an_erasure_whose_hook_was_lost(shared_twice, sys
     assert propagation.forward_missed_erasures(actor=system_actor) == 0
     assert DeletionRequest.objects.filter(erasure_run=run.pk).count() == 2
     assert tasks.daily_checks.call() == {"forwarded": 0, "contracts_ended": 0, "overdue": 0}
-    queued = DBTaskResult.objects.get(task_path=tasks.daily_checks.module_path)
+    queued = Job.objects.get(task_path=tasks.daily_checks.module_path)
     assert timezone.localtime(queued.run_after).time() == tasks.RUN_AT

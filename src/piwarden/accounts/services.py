@@ -10,9 +10,7 @@ import datetime
 import hashlib
 import hmac
 import io
-import logging
 import secrets
-import smtplib
 import uuid
 from importlib import import_module
 
@@ -28,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from piwarden.accounts import conf, registry, sms, validators
+from piwarden.accounts import conf, registry, validators
 from piwarden.accounts.errors import AccountError
 from piwarden.accounts.models import (
     AccessToken,
@@ -49,13 +47,12 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor, ActorKind
 from piwarden.audit.models import Outcome
 from piwarden.consent import services as consent
+from piwarden.outbox import services as outbox
 from piwarden.sharing import egress
 from piwarden.subjects.models import SubjectKind, SubjectStatus
 from piwarden.subjects.services import change_status, create_subject
 from piwarden.vault import fields as vault_fields
 from piwarden.vault import services as vault
-
-log = logging.getLogger(__name__)
 
 CODE_TTL = datetime.timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -235,17 +232,18 @@ def _message(code: str) -> tuple[str, str]:
                                                                      "minutes": minutes})
 
 
-def _deliver(channel: str, to: str, subject_line: str, text: str) -> None:
-    """Runs after the commit; a gateway failure is logged (without PI) and the person resends.
-    Codes go to the person's own address and guardian requests to the address they named."""
-    try:
-        if channel == CodeChannel.PHONE:
-            sms.send_sms(to, text, audience=egress.Audience.PERSON, source="accounts.codes")
-        else:
-            egress.send_mail(subject_line, text, [to], audience=egress.Audience.PERSON,
-                             source="accounts.codes")
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("verification code delivery by %s failed: %s", channel, type(exc).__name__)
+def _queue_message(account: Account, channel: str, to: str, subject_line: str, text: str, *,
+                   kind: str, concerns, key: str) -> None:
+    """Queue the message in the caller's transaction; the outbox sends it after the commit
+    (retried, then given up with an alert; the person can ask for a new code). Codes go to the
+    person's own address and guardian requests to the address they named."""
+    common = {"actor": actor_of(account), "audience": egress.Audience.PERSON,
+              "source": "accounts.codes", "kind": kind, "concerns": concerns,
+              "person": account.subject, "idempotency_key": key}
+    if channel == CodeChannel.PHONE:
+        outbox.enqueue_sms(to=to, text=text, **common)
+    else:
+        outbox.enqueue_email(to=[to], subject=subject_line, body=text, **common)
 
 
 def _issue_code(account: Account, channel: str, value: str, ip_key: str, *,
@@ -281,7 +279,8 @@ def _issue_code(account: Account, channel: str, value: str, ip_key: str, *,
                  detail={"channel": channel})
     if deliver:
         subject_line, text = _message(code)
-        transaction.on_commit(lambda: _deliver(channel, value, subject_line, text))
+        _queue_message(account, channel, value, subject_line, text, kind="accounts.code",
+                       concerns=row, key=f"accounts.code.{row.pk}")
 
 
 @transaction.atomic
@@ -839,8 +838,9 @@ def _open_guardian_request(account, service, id_type, number, guardian_email):
              "consent first. Nothing has been saved. To review and decide, open: %(link)s "
              "(valid for 7 days). If you do not know this person, ignore this message.") % {
         "service": registry.label(service), "link": link}
-    transaction.on_commit(lambda: _deliver(CodeChannel.EMAIL, guardian_email, subject_line,
-                                           text))
+    _queue_message(account, CodeChannel.EMAIL, guardian_email, subject_line, text,
+                   kind="accounts.guardian_request", concerns=request,
+                   key=f"accounts.guardian.{request.pk}")
     return request
 
 

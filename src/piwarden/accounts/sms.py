@@ -1,9 +1,12 @@
 """Sending SMS: a small backend interface, chosen by ``PIWARDEN_SMS_BACKEND``.
 
-A production deployment plugs in its SMS gateway (a processor, catalog ``processor.messaging``)
-by writing a class with ``send(phone, text)`` that calls the gateway through
-``sharing.egress.Client``. Backends never log the number or the text. Egress control checks
-every message first: only the person themself receives an SMS.
+Code that wants an SMS to leave queues it with ``outbox.services.enqueue_sms``; the outbox
+calls ``send_sms`` here after the commit. A production deployment plugs in its SMS gateway (a
+processor, catalog ``processor.messaging``) by writing a class with
+``send(phone, text, *, idempotency_key="")`` that calls the gateway through
+``sharing.egress.Client`` (passing the key on where the gateway takes a client reference, so
+it can drop a repeat). Backends never log the number or the text. Egress control checks every
+message first: only the person themself receives an SMS.
 """
 
 import json
@@ -22,7 +25,7 @@ log = logging.getLogger(__name__)
 class ConsoleBackend:
     """Development: prints the message to stdout (not to the log, which must stay PI-free)."""
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, idempotency_key: str = "") -> None:
         sys.stdout.write(f"[SMS to {phone}] {text}\n")
         sys.stdout.flush()
 
@@ -30,18 +33,20 @@ class ConsoleBackend:
 class FileBackend:
     """Appends one JSON line per message to ``PIWARDEN_SMS_FILE`` (tests read it)."""
 
-    def send(self, phone: str, text: str) -> None:
+    def send(self, phone: str, text: str, *, idempotency_key: str = "") -> None:
         path = conf.sms_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"to": phone, "text": text, "sent_at": timezone.now().isoformat()})
+        line = json.dumps({"to": phone, "text": text, "sent_at": timezone.now().isoformat(),
+                           "idempotency_key": idempotency_key})
         with path.open("a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
 
 def send_sms(phone: str, text: str, *, audience: egress.Audience = egress.Audience.OTHER,
-             source: str = "accounts.sms") -> None:
-    """``audience`` is declared by the calling code; anything but the person is refused."""
+             source: str = "accounts.sms", idempotency_key: str = "") -> None:
+    """The outbox's SMS sender. ``audience`` is declared by the code that queued the message;
+    anything but the person is refused by egress control."""
     egress.check_sms(audience=audience, source=source)
     backend = import_string(conf.sms_backend())()
-    backend.send(phone, text)
+    backend.send(phone, text, idempotency_key=idempotency_key)
     log.info("sms sent via %s", type(backend).__name__)

@@ -7,5 +7,6 @@ from piwarden.alerts.models import Alert
 
 
 @task()
-def notify_staff(alert_id: int) -> None:
-    notify.mail_staff(Alert.objects.get(pk=alert_id))
+def notify_staff(alert_id: int) -> int:
+    """Queue the alert's mail to staff in the outbox (a rerun queues nothing twice)."""
+    return notify.mail_staff(Alert.objects.get(pk=alert_id))

@@ -32,19 +32,26 @@ CONTENT_FIELDS = (
 
 def canonical_bytes(event) -> bytes:
     """Sorted-key compact JSON of the content fields; timestamps in UTC with microseconds."""
-    values = {}
-    for name in CONTENT_FIELDS:
-        value = getattr(event, name)
-        if name == "occurred_at":
-            value = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        elif name == "subject_id" and value is not None:
-            value = str(value)
-        values[name] = value
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_bytes_of([getattr(event, name) for name in CONTENT_FIELDS])
+
+
+def canonical_bytes_of(values: list) -> bytes:
+    """``canonical_bytes`` of the content fields' values, in ``CONTENT_FIELDS`` order (what
+    the writer has before any record object exists)."""
+    content = dict(zip(CONTENT_FIELDS, values, strict=True))
+    content["occurred_at"] = content["occurred_at"].astimezone(UTC).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ")
+    if content["subject_id"] is not None:
+        content["subject_id"] = str(content["subject_id"])
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def content_digest(event) -> str:
     return hashlib.sha256(canonical_bytes(event)).hexdigest()
+
+
+def content_digest_of(values: list) -> str:
+    return hashlib.sha256(canonical_bytes_of(values)).hexdigest()
 
 
 def link_hash(prev_hash: str, seq: int, digest: str) -> str:

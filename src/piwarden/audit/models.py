@@ -86,11 +86,14 @@ class AuditEvent(models.Model):
 class ChainHead(models.Model):
     """The last link of the chain (a single row), locked by each writer to serialize appends.
 
-    It also lets ``verify`` notice records cut from the end of the trail.
+    It also lets ``verify`` notice records cut from the end of the trail. ``prev_hash`` is the
+    head's hash before the last append: the append moves the head first (which takes the lock)
+    and reads the link it needs from what that update returns, in one statement.
     """
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self):
         return f"head #{self.seq} {self.hash[:12]}"

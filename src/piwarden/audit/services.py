@@ -1,5 +1,6 @@
 """The only writer of the audit trail, and its verifier."""
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from piwarden.audit import store
 from piwarden.audit.actors import Actor
-from piwarden.audit.chain import GENESIS_HASH, compute_hash, content_digest
+from piwarden.audit.chain import CONTENT_FIELDS, GENESIS_HASH, compute_hash, content_digest_of
 from piwarden.audit.context import request_id_var
 from piwarden.audit.models import AuditEvent, ChainCheck, ChainHead, Outcome
 from piwarden.catalog import selectors as catalog
@@ -75,19 +76,23 @@ def record_many(entries: list[dict]) -> list[AuditEvent]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise AuditError("audit.record() must run inside the caller's transaction.atomic block")
-    events = [_event(**entry) for entry in entries]
+    checked = [_content(**entry) for entry in entries]
+    digests = [content_digest_of(values) for values, _ in checked]
     try:
-        store.append_many(connection, events, [content_digest(event) for event in events])
+        rows = store.append_many(connection, [_stored(values) for values, _ in checked],
+                                 digests)
     except store.MissingHeadError:
         raise AuditError("the audit chain head is missing; run `piwarden audit verify`") from None
-    return events
+    return [_event(connection, values, subject, row)
+            for (values, subject), row in zip(checked, rows, strict=True)]
 
 
-def _event(*, actor: Actor, action: str, subject=None, obj: models.Model | None = None,
-           categories: Iterable[str] = (), purpose: str = "", legal_basis: str = "",
-           outcome: Outcome = Outcome.SUCCESS, detail: dict | None = None,
-           request_id: str | None = None) -> AuditEvent:
-    """Check one action's description and build its (unsaved) record."""
+def _content(*, actor: Actor, action: str, subject=None, obj: models.Model | None = None,
+             categories: Iterable[str] = (), purpose: str = "", legal_basis: str = "",
+             outcome: Outcome = Outcome.SUCCESS, detail: dict | None = None,
+             request_id: str | None = None) -> tuple[list, object]:
+    """Check one action's description; return its record's content (values in
+    ``CONTENT_FIELDS`` order) and the subject it names."""
     if not isinstance(actor, Actor):
         raise AuditError("actor must be an audit.actors.Actor")
     if not _ACTION.match(action):
@@ -102,21 +107,45 @@ def _event(*, actor: Actor, action: str, subject=None, obj: models.Model | None 
         raise AuditError(f"not in the data catalog: {unknown}")
     detail = detail or {}
     _check_detail(detail)
-    return AuditEvent(
-        occurred_at=timezone.now(),
-        actor_kind=actor.kind,
-        actor_id=actor.id,
-        action=action,
-        subject=subject,
-        object_type=obj._meta.label_lower if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        categories=categories,
-        purpose=purpose,
-        legal_basis=legal_basis,
-        request_id=request_id if request_id is not None else request_id_var.get(),
-        outcome=outcome,
-        detail=detail,
-    )
+    return [
+        timezone.now(),
+        actor.kind,
+        actor.id,
+        action,
+        subject.pk if subject is not None else None,
+        obj._meta.label_lower if obj is not None else "",
+        str(obj.pk) if obj is not None else "",
+        categories,
+        purpose,
+        legal_basis,
+        request_id if request_id is not None else request_id_var.get(),
+        outcome,
+        detail,
+    ], subject
+
+
+_JSON_AT = [CONTENT_FIELDS.index(name) for name in ("categories", "detail")]
+_ATTNAMES = [field.attname for field in AuditEvent._meta.concrete_fields]
+_SUBJECT_FIELD = AuditEvent._meta.get_field("subject")
+
+
+def _stored(values: list) -> list:
+    """The content as the database takes it: text for the choices, JSON as text."""
+    stored = [str(value) if isinstance(value, str) else value for value in values]
+    for index in _JSON_AT:
+        stored[index] = json.dumps(values[index])
+    return stored
+
+
+def _event(connection, values: list, subject, row: tuple) -> AuditEvent:
+    """The stored record as an instance (built as Django builds one read from the database)."""
+    record_id, seq, prev_hash, hash_ = row
+    fields = dict(zip(CONTENT_FIELDS, values, strict=True))
+    fields.update(id=record_id, seq=seq, prev_hash=prev_hash, hash=hash_)
+    event = AuditEvent.from_db(connection.alias, None, [fields[name] for name in _ATTNAMES])
+    if subject is not None:
+        _SUBJECT_FIELD.set_cached_value(event, subject)
+    return event
 
 
 @dataclass(frozen=True)

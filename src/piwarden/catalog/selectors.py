@@ -2,8 +2,6 @@
 
 from collections.abc import Iterable
 
-from django.conf import settings
-
 from piwarden.catalog.models import (
     CatalogRelease,
     DataCategory,
@@ -95,17 +93,12 @@ def collection_rules() -> tuple[dict, dict]:
     """``(section, activities)``: the loaded ``collection`` section ({} when none) and, for each
     activity its event kinds name, ``{"purpose", "legal_basis", "retention"}``."""
     global _collection
-    from piwarden.subjects import freshness
+    from piwarden.caches import freshness
 
-    release = None
-    if settings.PIWARDEN_LOCAL_CACHES:
-        token = freshness.token(freshness.CATALOG)
-    else:
-        release = latest_release()
-        token = str(release.pk if release else None).encode()
+    token = freshness.token(freshness.CATALOG)
     if _collection is not None and _collection[0] == token:
         return _collection[1], _collection[2]
-    release = release or latest_release()
+    release = latest_release()
     section = release.collection if release else {}
     names = {kind["activity"] for kind in section.get("event_kinds", [])}
     activities = {

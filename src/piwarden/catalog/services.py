@@ -7,6 +7,7 @@ from django.db import transaction
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
+from piwarden.caches import freshness
 from piwarden.catalog import loader, selectors, signals
 from piwarden.catalog.models import (
     CatalogEntry,
@@ -19,7 +20,6 @@ from piwarden.catalog.models import (
     StorageItem,
     System,
 )
-from piwarden.subjects import freshness
 
 
 def load_catalog(*, actor: Actor, path: Path | str | None = None) -> CatalogRelease:

@@ -13,6 +13,7 @@ class Scope(models.TextChoices):
     CONSENT_WRITE = "consent:write", "Record consent choices people made on the website"
     COLLECTION_WRITE = "collection:write", "Send device, log and location events"
     LEADS_WRITE = "leads:write", "Submit leads left on the website"
+    METRICS_READ = "metrics:read", "Read the Prometheus metrics (no PI)"
     PARTNERS_IMPORT = "partners:import", "Submit PI received from a partner, with its authorization"
     PAYMENTS_WRITE = "payments:write", "Record payment and invoice data"
     RIGHTS_READ = "rights:read", "Read rights requests"
@@ -31,6 +32,7 @@ SCOPE_PERMISSIONS = {
     Scope.CONSENT_WRITE: "consent.add_consentevent",
     Scope.COLLECTION_WRITE: "collection.add_event",
     Scope.LEADS_WRITE: "leads.add_lead",
+    Scope.METRICS_READ: "jobs.view_job",
     Scope.PARTNERS_IMPORT: "partners.add_partnerrecord",
     Scope.PAYMENTS_WRITE: "payments.add_paymentprofile",
     Scope.RIGHTS_READ: "rights.view_rightsrequest",

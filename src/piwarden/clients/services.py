@@ -4,14 +4,13 @@ import hashlib
 import hmac
 import secrets
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
+from piwarden.caches import freshness
 from piwarden.clients.models import ApiClient, Scope
-from piwarden.subjects import freshness
 
 KEY_PREFIX = "pwk_"
 
@@ -42,9 +41,9 @@ def revoke_client(*, actor: Actor, client: ApiClient) -> None:
     audit.record(actor=actor, action="api_client.revoked", obj=client)
 
 
-# Active clients by key prefix, per process, dropped when any process on this host revokes one.
+# Active clients by key prefix, per process, dropped when any process on any host changes one.
 _clients: dict[str, ApiClient] = {}
-_clients_token = b""
+_clients_token = -1
 
 
 def authenticate(key: str) -> ApiClient | None:
@@ -62,8 +61,7 @@ def authenticate(key: str) -> ApiClient | None:
         client = ApiClient.objects.filter(key_prefix=prefix, is_active=True).first()
         if client is None:
             return None
-        if settings.PIWARDEN_LOCAL_CACHES:  # off: every request sees a revocation at once
-            _clients[prefix] = client
+        _clients[prefix] = client
     if not hmac.compare_digest(client.key_hash, _digest(key)):
         return None
     return client

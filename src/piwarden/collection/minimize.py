@@ -29,7 +29,10 @@ _PI = re.compile(
 _MAYBE_PI = re.compile(r"@|[0-9]{3}[ -]?[0-9]{4}")
 _ORIGIN = re.compile(r"(https?)://(?:[^/@]*@)?([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
                      r"(?=/|$)", re.IGNORECASE)
-_IPV4 = re.compile(r"^([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})$")
+# A dotted quad whose octets are 0-255 without leading zeros: what ``ipaddress`` accepts, matched
+# in one step (the common case of ``truncate``).
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8}){0,2}$")
 _SCREEN = re.compile(r"^[0-9]{2,5}x[0-9]{2,5}$")
 NETWORK_TYPES = frozenset({"wifi", "ethernet", "cellular", "slow-2g", "2g", "3g", "4g", "5g",
@@ -52,19 +55,72 @@ def clean_url(value, allowed_params: frozenset[str]) -> str:
     """Keep scheme, host, path and the allowed query parameters; drop user info and fragment;
     redact PI patterns in the path and the kept values (also when percent-encoded).
 
-    Hand-split rather than ``urlsplit``/``parse_qsl``/``urlencode``: ingestion runs this twice
-    per event, and kept parameters stay byte for byte as sent unless a value is redacted.
+    Hand-split rather than ``urlsplit``/``parse_qsl``/``urlencode``: ingestion runs this for
+    every URL field of every event, and kept parameters stay byte for byte as sent unless a
+    value is redacted. The parts that repeat from event to event are cached, each keyed by
+    the exact text it is computed from (so no event's values can reach another's output): the
+    part before ``?`` (origin and path, already redacted), and per set of allowed parameters,
+    whether a parameter name is kept and what a kept ``name=value`` pair becomes.
     """
     if not isinstance(value, str) or not value or len(value) > 4 * MAX_URL:
         raise Invalid("not a URL")
     url = value.strip().partition("#")[0]
     base, _, query = url.partition("?")
+    head = _BASES.get(base)
+    if head is None:
+        head = _clean_base(base)
+        if len(base) <= _CACHED_TEXT:
+            if len(_BASES) >= _CACHE_ENTRIES:
+                _BASES.clear()
+            _BASES[base] = head
+    if not head:  # _NOT_HTTP
+        raise Invalid("not an http(s) URL")
+    if not (query and allowed_params):
+        return head[:MAX_URL]
+    names, pairs = _QUERY_RULES.get(allowed_params) or _query_rules(allowed_params)
+    kept = []
+    for part in query.split("&"):
+        name, _, val = part.partition("=")
+        allowed = names.get(name)
+        if allowed is None:
+            allowed = unquote_plus(name) in allowed_params
+            if len(name) <= _CACHED_TEXT:
+                if len(names) >= _CACHE_ENTRIES:
+                    names.clear()
+                names[name] = allowed
+        if not allowed:
+            continue
+        out = pairs.get(part)
+        if out is None:
+            plain = unquote_plus(val) if "%" in val or "+" in val else val
+            redacted = redact(plain)
+            out = part if redacted is plain else f"{name}={quote_plus(redacted)}"
+            if len(part) <= _CACHED_TEXT:
+                if len(pairs) >= _CACHE_ENTRIES:
+                    pairs.clear()
+                pairs[part] = out
+        kept.append(out)
+    return (head + ("?" + "&".join(kept) if kept else ""))[:MAX_URL]
+
+
+# Cache sizes: entries per cache, and the longest text that is cached (longer ones are
+# computed every time, so a flood of long unique URLs cannot fill memory).
+_CACHE_ENTRIES = 4096
+_CACHED_TEXT = 512
+_NOT_HTTP = ""  # cached for a base that is not an http(s) URL or a path (never a valid head)
+_BASES: dict[str, str] = {}
+_QUERY_RULES: dict[frozenset[str], tuple[dict[str, bool], dict[str, str]]] = {}
+
+
+def _clean_base(base: str) -> str:
+    """The origin and redacted path of the part before ``?``; ``_NOT_HTTP`` when it is not an
+    absolute http(s) URL or a path."""
     if base.startswith("/") and not base.startswith("//"):
         origin, path = "", base
     else:
         match = _ORIGIN.match(base)
         if match is None:
-            raise Invalid("not an http(s) URL")
+            return _NOT_HTTP
         scheme, host, port = match.groups()
         origin = f"{scheme.lower()}://{host.lower()}{port or ''}"
         path = base[match.end():]
@@ -75,15 +131,15 @@ def clean_url(value, allowed_params: frozenset[str]) -> str:
             path = quote(redacted, safe=_PATH_SAFE)
     else:
         path = redact(path)
-    kept = []
-    if query and allowed_params:
-        for part in query.split("&"):
-            name, _, val = part.partition("=")
-            if unquote_plus(name) in allowed_params:
-                plain = unquote_plus(val) if "%" in val or "+" in val else val
-                redacted = redact(plain)
-                kept.append(part if redacted is plain else f"{name}={quote_plus(redacted)}")
-    return (origin + path + ("?" + "&".join(kept) if kept else ""))[:MAX_URL]
+    return origin + path
+
+
+def _query_rules(allowed_params: frozenset[str]) -> tuple[dict[str, bool], dict[str, str]]:
+    """The caches of one set of allowed parameters (a catalog kind's ``query_params``)."""
+    if len(_QUERY_RULES) >= 64:
+        _QUERY_RULES.clear()
+    rules = _QUERY_RULES[allowed_params] = ({}, {})
+    return rules
 
 
 def ip_key() -> bytes:
@@ -100,11 +156,10 @@ def clean_ip(value, mode: str, key: bytes) -> str:
     ``keep``: the address as given (only where the catalog allows it)."""
     if not isinstance(value, str):
         raise Invalid("not an IP address")
-    match = _IPV4.match(value)
-    if match and mode == "truncate":  # the common case, without ipaddress's parsing cost
-        octets = match.groups()
-        if all(int(o) < 256 and (o == "0" or o[0] != "0") for o in octets):
-            return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24"
+    if mode == "truncate":  # the common case, without ipaddress's parsing cost
+        match = _IPV4.match(value)
+        if match:
+            return f"{match[1]}.{match[2]}.{match[3]}.0/24"
     try:
         address = ipaddress.ip_address(value)
     except ValueError:

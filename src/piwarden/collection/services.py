@@ -1,14 +1,32 @@
 """Event ingestion, expiry and erasure: the only writers of the collection tables.
 
-``ingest`` first prepares the batch outside any transaction (validation, minimization, subject
-lookup, consent decisions: ``decide`` answers from its per-process cache only outside a
-transaction), then ``_store`` writes the accepted events, the device links and one audit record
-for the whole batch in one transaction.
+``ingest`` first looks up the batch's subjects and loads their consent views (outside any
+transaction: ``decide`` keeps only what it reads outside one), then screens each event in turn
+(validation, minimization, consent) and hands each accepted row on at once. The events, the
+device links and one audit record for the batch are written in one transaction.
+
+Built for batches of 1,000 (docs/collection.md, "Speed"):
+
+- The catalog's event kinds are compiled once per catalog release into per-field rules that
+  write minimized values straight into a row in the table's column order (no model instances,
+  no per-event dicts). URL minimization caches the parts that repeat (``minimize.clean_url``).
+- Subjects once found are trusted while their freshness token is unchanged; the others and the
+  visitors are looked up in one query.
+- On PostgreSQL the transaction opens before the screening and the accepted rows stream to the
+  table by COPY (``collection.rows``), so the database inserts them while Python minimizes the rest
+  of the batch. A row that was sent before makes the database refuse the COPY, and the batch
+  falls back to an insert whose ``ON CONFLICT`` tells the duplicates apart (``rows.Stream``).
+- On SQLite the rows are collected first and inserted after: the write lock is taken only to
+  write.
 """
 
+import contextlib
+import functools
+import gc
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,12 +34,14 @@ import psycopg
 from django.db import transaction
 from django.utils import timezone
 
+from piwarden import bulk, metrics
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import Outcome
+from piwarden.caches import freshness
 from piwarden.catalog import selectors as catalog
-from piwarden.collection import minimize
-from piwarden.collection.models import DeviceLink, Event
+from piwarden.collection import minimize, rows
+from piwarden.collection.models import DeviceLink
 from piwarden.consent import decisions
 from piwarden.consent.models import Visitor
 from piwarden.errors import ServiceError
@@ -36,13 +56,18 @@ ACTIVITIES = ("log.access", "device.browser_info", "location.precise")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _STRUCTURE = frozenset({"event_id", "kind", "occurred_at", "subject", "visitor", "data"})
 _LOCATION = frozenset({"latitude", "longitude", "accuracy_m"})
+# Row positions (collection.rows.COLUMNS order).
+_AT, _NULLABLE, _COLUMNS = rows.AT, rows.NULLABLE, rows.COLUMNS
+_SUBJECT, _OCCURRED, _RECEIVED = rows.SUBJECT, rows.OCCURRED, rows.RECEIVED
+_LAT, _LON, _ACC = _AT["latitude"], _AT["longitude"], _AT["accuracy_m"]
+
 
 
 class BatchError(ServiceError):
     """The batch as a whole cannot be taken (empty, too large, not a list)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     event_id: str
     status: str  # stored | duplicate | rejected
@@ -72,6 +97,12 @@ class Batch:
                 "results": [r.as_json() for r in self.results]}
 
 
+# A field's rule: the row position its minimized value goes to (a slice for the user agent's
+# three columns; None for a declared field without a minimizer, which keeps nothing) and the
+# function that minimizes it (raising minimize.Invalid when the value cannot be kept).
+Rule = tuple[int | slice | None, Callable[[object], object]]
+
+
 @dataclass
 class _Kind:
     kind: str
@@ -81,105 +112,247 @@ class _Kind:
     ip: str
     params: frozenset[str]
     places: int | None
+    rules: dict[str, Rule]
+    located: bool  # declares latitude, longitude or accuracy_m
+    # The categories of the fields of events where nothing was dropped, by their field names.
+    _categories: dict[tuple, frozenset[str]] = field(default_factory=dict)
+
+    def categories(self, data: dict, dropped: list[str]) -> frozenset[str]:
+        """The categories of the declared fields the event carries, less those dropped."""
+        fields = self.fields
+        if dropped:
+            return frozenset(fields[name] for name in data
+                             if name in fields and name not in dropped)
+        names = tuple(data)
+        found = self._categories.get(names)
+        if found is None:
+            found = frozenset(fields[name] for name in names if name in fields)
+            if len(self._categories) >= 1024:
+                self._categories.clear()
+            self._categories[names] = found
+        return found
+
+    def template(self, source: str, received_at) -> list:
+        """A row of this kind before any event's values."""
+        row = [None if name in _NULLABLE else "" for name in _COLUMNS]
+        row[_AT["source"]], row[_AT["kind"]], row[_AT["activity"]] = (
+            source, self.kind, self.activity)
+        row[_RECEIVED] = received_at
+        return row
 
 
-def _kinds() -> tuple[dict[str, _Kind], str | None]:
+def _user_agent(value) -> tuple[str, str, str]:
+    if not isinstance(value, str):
+        raise minimize.Invalid("not text")
+    return minimize.parse_ua(value)
+
+
+def _network_type(value) -> str:
+    if value not in minimize.NETWORK_TYPES:
+        raise minimize.Invalid("unknown network type")
+    return value
+
+
+def _rules(params: frozenset[str], ip_mode: str, key: bytes, places: int) -> dict[str, Rule]:
+    """Every field name a kind may carry → its rule (bound to the kind's catalog entry)."""
+    grid = minimize.grid_metres(places)
+    clean_url, clean_int = minimize.clean_url, minimize.clean_int
+    clean_text, clean_coordinate = minimize.clean_text, minimize.clean_coordinate
+    language, screen = minimize._LANGUAGE, minimize._SCREEN
+    return {
+        "url": (_AT["url"], lambda v: clean_url(v, params)),
+        "referrer": (_AT["referrer"], lambda v: clean_url(v, params)),
+        "download": (_AT["download"], lambda v: clean_url(v, params)),
+        "ip": (_AT["ip"], lambda v: minimize.clean_ip(v, ip_mode, key)),
+        "user_agent": (slice(_AT["browser"], _AT["device_type"] + 1), _user_agent),
+        "language": (_AT["language"], lambda v: clean_text(v, language, 35)),
+        "screen": (_AT["screen"], lambda v: clean_text(v, screen, 16)),
+        "network_type": (_AT["network_type"], _network_type),
+        "duration_ms": (_AT["duration_ms"], lambda v: clean_int(v, 0, 86_400_000)),
+        "accuracy_m": (_ACC, lambda v: max(clean_int(v, 0, 1_000_000), grid)),
+        "latitude": (_LAT, lambda v: clean_coordinate(v, 90, places)),
+        "longitude": (_LON, lambda v: clean_coordinate(v, 180, places)),
+    }
+
+
+def _keep_nothing(value) -> None:
+    return None
+
+
+# The compiled event kinds of the catalog release in use: (section, activities, ip key) they
+# were compiled from, the kinds, the cross-device purpose. Rebuilt when any of those changes.
+_compiled: tuple | None = None
+
+
+def _kinds(key: bytes) -> tuple[dict[str, _Kind], str | None]:
+    global _compiled
     section, activities = catalog.collection_rules()
+    if (_compiled is not None and _compiled[0] is section and _compiled[1] is activities
+            and _compiled[2] == key):
+        return _compiled[3], _compiled[4]
     kinds = {}
     for entry in section.get("event_kinds", []):
         activity = activities.get(entry["activity"])
         if activity is None:
             continue
+        params = frozenset(entry.get("query_params", []))
+        ip_mode, places = entry.get("ip", "truncate"), entry.get("location_precision")
+        known = _rules(params, ip_mode, key, places or 0)
         kinds[entry["kind"]] = _Kind(
             kind=entry["kind"], activity=entry["activity"], purpose=activity["purpose"],
-            fields=entry["fields"], ip=entry.get("ip", "truncate"),
-            params=frozenset(entry.get("query_params", [])),
-            places=entry.get("location_precision"))
-    return kinds, section.get("cross_device_purpose")
+            fields=entry["fields"], ip=ip_mode, params=params, places=places,
+            rules={name: known.get(name, (None, _keep_nothing)) for name in entry["fields"]},
+            located=bool(_LOCATION & entry["fields"].keys()))
+    link_purpose = section.get("cross_device_purpose")
+    _compiled = (section, activities, key, kinds, link_purpose)
+    return kinds, link_purpose
 
 
-def _clean(kind: _Kind, data: dict, key: bytes) -> tuple[dict, list[str]]:
-    """The minimized columns of one event and the names of the fields dropped."""
-    columns, dropped = {}, []
+def _clean(kind: _Kind, data: dict, row: list, dropped: list[str]) -> int:
+    """Write the minimized values of one event's fields into ``row`` and the names of the
+    fields dropped into ``dropped``; return how many fields were kept."""
+    kept = 0
+    rules = kind.rules
     for name, value in data.items():
-        if name not in kind.fields or value is None:
+        rule = rules.get(name)
+        if rule is None or value is None:
             dropped.append(name[:64] if isinstance(name, str) else "?")
             continue
+        at, clean = rule
+        if at is None:
+            continue
         try:
-            if name in ("url", "referrer", "download"):
-                columns[name] = minimize.clean_url(value, kind.params)
-            elif name == "ip":
-                columns["ip"] = minimize.clean_ip(value, kind.ip, key)
-            elif name == "user_agent":
-                if not isinstance(value, str):
-                    raise minimize.Invalid("not text")
-                columns["browser"], columns["os"], columns["device_type"] = \
-                    minimize.parse_ua(value)
-            elif name == "language":
-                columns["language"] = minimize.clean_text(value, minimize._LANGUAGE, 35)
-            elif name == "screen":
-                columns["screen"] = minimize.clean_text(value, minimize._SCREEN, 16)
-            elif name == "network_type":
-                if value not in minimize.NETWORK_TYPES:
-                    raise minimize.Invalid("unknown network type")
-                columns["network_type"] = value
-            elif name == "duration_ms":
-                columns["duration_ms"] = minimize.clean_int(value, 0, 86_400_000)
-            elif name == "accuracy_m":
-                columns["accuracy_m"] = max(minimize.clean_int(value, 0, 1_000_000),
-                                            minimize.grid_metres(kind.places or 0))
-            elif name == "latitude":
-                columns["latitude"] = minimize.clean_coordinate(value, 90, kind.places or 0)
-            elif name == "longitude":
-                columns["longitude"] = minimize.clean_coordinate(value, 180, kind.places or 0)
+            row[at] = clean(value)
         except minimize.Invalid:
             dropped.append(name)
-    if ("latitude" in columns) != ("longitude" in columns):
-        for name in ("latitude", "longitude", "accuracy_m"):
-            if columns.pop(name, None) is not None:
+        else:
+            kept += 1
+    if kind.located and (row[_LAT] is None) != (row[_LON] is None):
+        for name, index in (("latitude", _LAT), ("longitude", _LON), ("accuracy_m", _ACC)):
+            if row[index] is not None:
+                row[index] = None
+                kept -= 1
                 dropped.append(name)
-    return columns, dropped
+    return kept
 
 
-def _occurred_at(value, now: datetime) -> datetime | None:
+def _occurred_at(value, latest: datetime) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return None
-    if moment.tzinfo is None or moment > now + MAX_CLOCK_SKEW:
+    if moment.tzinfo is None or moment > latest:
         return None
     return moment
 
 
-def _uuid(text: str) -> uuid.UUID | None:
+# Subject ids as sent → (UUID, its canonical text), None when not one; across batches, as a
+# site sends the same people again and again. A pure function of the text, bounded.
+_uuids: dict[str, tuple[uuid.UUID, str] | None] = {}
+# Subjects found to exist and not be erased, as sent → (UUID, canonical text, freshness slot,
+# the slot's token before they were read). Trusted while the token is unchanged: a change of a
+# subject's status (an erasure) or its deletion changes it, in this process at once and in
+# the others through the database (caches.freshness). Only what was found is kept (a subject
+# created later needs no invalidation), and only what was read outside a transaction (a
+# rollback would leave a subject in the cache that never existed).
+_active: dict[str, tuple[uuid.UUID, str, int, int]] = {}
+
+
+def _uuid(text: str) -> tuple[uuid.UUID, str] | None:
+    found = _uuids.get(text, False)
+    if found is not False:
+        return found
     try:
-        return uuid.UUID(text)
+        parsed = uuid.UUID(text)
     except ValueError:
-        return None
+        found = None
+    else:
+        found = (parsed, str(parsed))
+    if len(text) <= 64:
+        if len(_uuids) >= 100_000:
+            _uuids.clear()
+        _uuids[text] = found
+    return found
 
 
 def _resolve_subjects(actor: Actor, raw: list[dict]) -> tuple[dict, dict]:
-    """As sent → subject id: the known, not erased subjects; and the visitors' subjects
-    (created when new, as the cookie banner does for a browser's first choice)."""
-    sent = {e["subject"] for e in raw if isinstance(e.get("subject"), str)}
-    asked = {text: u for text in sent if (u := _uuid(text))}
-    found = set(Subject.objects.filter(pk__in=set(asked.values())).exclude(
-        status=SubjectStatus.ERASED).values_list("pk", flat=True)) if asked else set()
-    active = {text: u for text, u in asked.items() if u in found}
+    """As sent → (subject id, its text): the known, not erased subjects; and the visitors'
+    subjects (created when new, as the cookie banner does for a browser's first choice). One
+    query for both, for the subjects not already known and the visitors."""
+    token = freshness.token
+    active, asked = {}, []
+    for text in {e["subject"] for e in raw if isinstance(e.get("subject"), str)}:
+        known = _active.get(text)
+        if known is not None and token(known[2]) == known[3]:
+            active[text] = known[:2]
+        elif parsed := _uuid(text):
+            slot = freshness.bucket(parsed[0])
+            asked.append((text, parsed, slot, token(slot)))
     sent = {e["visitor"] for e in raw if isinstance(e.get("visitor"), str)}
-    asked = {text: u for text in sent if (u := _uuid(text))}
-    known = dict(Visitor.objects.filter(visitor_id__in=set(asked.values()))
-                 .values_list("visitor_id", "subject_id")) if asked else {}
+    browsers = [(text, parsed) for text in sent if (parsed := _uuid(text))]
+    found, known = _lookup([parsed[1] for _, parsed, _, _ in asked],
+                           [parsed[1] for _, parsed in browsers])
+    keep = not transaction.get_connection().in_atomic_block
+    if keep and len(_active) + len(found) > 200_000:
+        _active.clear()
+    for position in found:
+        text, parsed, slot, seen = asked[position]
+        active[text] = parsed
+        if keep:
+            _active[text] = (*parsed, slot, seen)
+    if not browsers:
+        return active, {}
     from piwarden.consent.services import visitor_subject
 
     visitors = {}
-    for text, visitor_id in asked.items():
-        if visitor_id not in known:
-            known[visitor_id] = visitor_subject(actor=actor, visitor_id=visitor_id).pk
-        visitors[text] = known[visitor_id]
+    for position, (text, (visitor_id, _)) in enumerate(browsers):
+        subject_id = known.get(position)
+        if subject_id is None:
+            subject_id = known[position] = visitor_subject(actor=actor,
+                                                           visitor_id=visitor_id).pk
+        visitors[text] = (subject_id, str(subject_id))
     return active, visitors
+
+
+def _lookup(subject_ids: list[str], visitor_ids: list[str]) -> tuple[list[int],
+                                                                    dict[int, uuid.UUID]]:
+    """``(positions in subject_ids of the subjects that exist and are not erased, position in
+    visitor_ids → that visitor's subject)``, in one query; ids as canonical UUID texts.
+    Positions come back rather than ids, so nothing is parsed per row."""
+    if not subject_ids and not visitor_ids:
+        return [], {}
+    connection = transaction.get_connection()
+    quote = connection.ops.quote_name
+    parts, params = [], []
+    if subject_ids:
+        ids, values = bulk.uuid_table(subject_ids, connection)
+        parts.append(f"SELECT 0, ids.position, NULL FROM {ids} "  # noqa: S608
+                     f"JOIN {quote(Subject._meta.db_table)} s ON s.{quote('id')} = ids.id "
+                     f"WHERE s.{quote('status')} <> %s")
+        params += [*values, SubjectStatus.ERASED.value]
+    if visitor_ids:
+        ids, values = bulk.uuid_table(visitor_ids, connection)
+        parts.append(f"SELECT 1, ids.position, v.{quote('subject_id')} FROM {ids} "  # noqa: S608
+                     f"JOIN {quote(Visitor._meta.db_table)} v "
+                     f"ON v.{quote('visitor_id')} = ids.id")
+        params += values
+    found, known = [], {}
+    if connection.vendor == "postgresql":
+        # Bound on the server: Django's cursors would quote the 37 kB id list into the SQL.
+        connection.ensure_connection()
+        cursor = psycopg.Cursor(connection.connection)
+    else:
+        cursor = connection.cursor()
+    with connection.wrap_database_errors, cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for which, position, subject_id in cursor.fetchall():
+            if which == 0:
+                found.append(position)
+            else:
+                known[position] = bulk.as_uuid(subject_id)
+    return found, known
 
 
 def ingest(*, actor: Actor, source: str, events: list) -> Batch:
@@ -193,99 +366,159 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
         raise BatchError("EMPTY_BATCH", "Send at least one event.")
     if len(events) > MAX_BATCH:
         raise BatchError("BATCH_TOO_LARGE", f"Send at most {MAX_BATCH} events per batch.")
-    kinds, link_purpose = _kinds()
-    key = minimize.ip_key()
+    kinds, link_purpose = _kinds(minimize.ip_key())
     now = timezone.now()
     raw = [e if isinstance(e, dict) else {} for e in events]
     active, visitors = _resolve_subjects(actor, raw)
-    decisions.prefetch({*active.values(), *visitors.values()})
-
-    results: list[Result] = []
-    rows: list[tuple[Result, dict, _Kind, frozenset[str]]] = []
-    links: dict[tuple, datetime] = {}
-    dropped = Counter()
-    seen: set[tuple] = set()
-    for event in raw:
-        event_id = event.get("event_id")
-        if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
-            results.append(Result(str(event_id)[:64] if event_id else "", "rejected",
-                                  "INVALID_EVENT_ID"))
-            continue
-        result = Result(event_id, "rejected")
-        results.append(result)
-        kind = kinds.get(event.get("kind"))
-        if kind is None or kind.activity not in ACTIVITIES:
-            result.code = "UNKNOWN_KIND"
-            continue
-        occurred_at = _occurred_at(event.get("occurred_at"), now)
-        if occurred_at is None:
-            result.code = "INVALID_TIME"
-            continue
-        sent = event.get("subject")
-        subject_id = active.get(sent) if isinstance(sent, str) else None
-        visitor = event.get("visitor")
-        visitor_subject = visitors.get(visitor) if isinstance(visitor, str) else None
-        if sent is not None and subject_id is None:
-            result.code = "UNKNOWN_SUBJECT"
-            continue
-        if subject_id is None and visitor_subject is None:
-            result.code = "SUBJECT_REQUIRED"
-            continue
-        data = event.get("data")
-        if not isinstance(data, dict):
-            result.code = "INVALID_DATA"
-            continue
-        columns, result.dropped = _clean(kind, data, key)
-        result.dropped.extend(sorted(k[:64] for k in event if k not in _STRUCTURE))
-        link = None
-        if subject_id is not None and visitor_subject is not None and visitor_subject != subject_id:
-            # The event names an account and the browser it came from: linking them is
-            # cross-device association, only under the purpose the catalog names for it.
-            if link_purpose and decisions.decide(subject_id, link_purpose,
-                                                 (LINK_CATEGORY,)).allowed:
-                link = (subject_id, visitor_subject)
-            else:
-                result.dropped.append("visitor")
-        owner = subject_id or visitor_subject
-        if (owner, event_id) in seen:  # the same key as the database's: person, sender, id
-            result.status = "duplicate"
-            continue
-        seen.add((owner, event_id))
-        categories = frozenset(kind.fields[name] for name in data
-                               if name in kind.fields and name not in result.dropped)
-        if not columns:
-            result.code = "NO_DECLARED_FIELDS"
-            continue
-        decision = decisions.decide(owner, kind.purpose, categories)
-        if not decision.allowed:
-            result.code = ("LOCATION_NOT_PERMITTED" if _LOCATION & columns.keys()
-                           else "CONSENT_REQUIRED")
-            continue
-        dropped.update(result.dropped)
-        if link is not None:
-            links[link] = max(occurred_at, links.get(link, occurred_at))
-        columns.update(source=source, event_id=event_id, subject_id=owner, kind=kind.kind,
-                       activity=kind.activity, occurred_at=occurred_at)
-        rows.append((result, columns, kind, categories))
-    _store(actor=actor, source=source, rows=rows, links=links, results=results, now=now)
-    return Batch(results, dropped)
+    decisions.prefetch([subject_id for subject_id, _ in (*active.values(), *visitors.values())])
+    screening = _Screening(kinds, link_purpose, active, visitors, source, now)
+    connection = transaction.get_connection()
+    with _collector_paused():
+        if connection.vendor == "postgresql":
+            # The rows go to the table while the rest of the batch is still being minimized,
+            # so the database's work (heap, indexes) runs beside Python's, not after it.
+            with transaction.atomic():
+                stream = rows.Stream(connection, now, source)
+                with connection.execute_wrapper(stream.before_query):
+                    screening.run(raw, stream.add)
+                _record(actor, screening, stream.finish())
+        else:  # SQLite: no round trips to save, and the write lock is taken only to write
+            collected = []
+            screening.run(raw, lambda row, kind: collected.append(row))
+            with transaction.atomic():
+                _record(actor, screening, rows.insert(collected, now))
+    return Batch(screening.results, screening.dropped)
 
 
-@transaction.atomic
-def _store(*, actor: Actor, source: str, rows: list, links: dict, results: list[Result],
-           now: datetime) -> None:
-    """Write the accepted events (skipping ids this source sent before), the device links and
-    one audit record for the batch."""
-    stored = _insert([columns for _, columns, _, _ in rows], now)
-    new, purposes, categories = [], Counter(), set()
-    for result, columns, kind, cats in rows:
-        if _key(columns["subject_id"], columns["event_id"]) not in stored:
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic garbage collector paused for one batch. A batch keeps thousands of
+    objects alive until it ends (the request's events, a result and a row per event), none of
+    them in reference cycles: the collector would only scan them again and again, and every
+    few batches the whole heap with them (measured: a tenth of a batch's time). Memory is
+    still freed as usual (reference counting); cycles made meanwhile wait for the next
+    collection. Left as it was found when it was already paused (another thread's batch)."""
+    paused_here = gc.isenabled()
+    if paused_here:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused_here:
+            gc.enable()
+
+
+class _Screening:
+    """The per-event checks of one batch, in order: id, kind, time, whose event, data, the
+    fields (minimized), cross-device association, duplicates within the batch, consent. Each
+    accepted event's row goes to ``add`` at once."""
+
+    def __init__(self, kinds: dict[str, _Kind], link_purpose: str | None, active: dict,
+                 visitors: dict, source: str, now: datetime):
+        self.kinds, self.link_purpose = kinds, link_purpose
+        self.active, self.visitors, self.source, self.now = active, visitors, source, now
+        self.results: list[Result] = []
+        self.dropped = Counter()
+        self.links: dict[tuple, datetime] = {}
+        # Accepted events in the order their rows were added: result, kind, categories.
+        self.accepted: list[Result] = []
+        self.accepted_kinds: list[_Kind] = []
+        self.accepted_categories: list[frozenset[str]] = []
+
+    def run(self, raw: list[dict], add: Callable[[list, _Kind], object]) -> None:
+        kinds, link_purpose, active, visitors = (
+            self.kinds, self.link_purpose, self.active, self.visitors)
+        templates = {name: kind.template(self.source, self.now) for name, kind in kinds.items()}
+        decide, latest = decisions.decide, self.now + MAX_CLOCK_SKEW
+        results, dropped, links, seen = self.results, self.dropped, self.links, set()
+        accepted, accepted_kinds, accepted_categories = (
+            self.accepted, self.accepted_kinds, self.accepted_categories)
+        for event in raw:
+            event_id = event.get("event_id")
+            if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
+                results.append(Result(str(event_id)[:64] if event_id else "", "rejected",
+                                      "INVALID_EVENT_ID"))
+                continue
+            result = Result(event_id, "rejected")
+            results.append(result)
+            kind = kinds.get(event.get("kind"))
+            if kind is None or kind.activity not in ACTIVITIES:
+                result.code = "UNKNOWN_KIND"
+                continue
+            occurred_at = _occurred_at(event.get("occurred_at"), latest)
+            if occurred_at is None:
+                result.code = "INVALID_TIME"
+                continue
+            sent = event.get("subject")
+            subject = active.get(sent) if isinstance(sent, str) else None
+            visitor = event.get("visitor")
+            device = visitors.get(visitor) if isinstance(visitor, str) else None
+            subject_id = subject[0] if subject is not None else None
+            visitor_subject = device[0] if device is not None else None
+            if sent is not None and subject_id is None:
+                result.code = "UNKNOWN_SUBJECT"
+                continue
+            if subject_id is None and visitor_subject is None:
+                result.code = "SUBJECT_REQUIRED"
+                continue
+            data = event.get("data")
+            if not isinstance(data, dict):
+                result.code = "INVALID_DATA"
+                continue
+            row = templates[kind.kind].copy()
+            gone = result.dropped
+            kept = _clean(kind, data, row, gone)
+            if not event.keys() <= _STRUCTURE:
+                gone.extend(sorted(k[:64] for k in event if k not in _STRUCTURE))
+            link = None
+            if (subject_id is not None and visitor_subject is not None
+                    and visitor_subject != subject_id):
+                # The event names an account and the browser it came from: linking them is
+                # cross-device association, only under the purpose the catalog names for it.
+                if link_purpose and decide(subject_id, link_purpose, (LINK_CATEGORY,)).allowed:
+                    link = (subject_id, visitor_subject)
+                else:
+                    gone.append("visitor")
+            owner, owner_text = subject or device
+            key = (owner.int, event_id)  # the same key as the database's: person, sender, id
+            if key in seen:
+                result.status = "duplicate"
+                continue
+            seen.add(key)
+            categories = kind.categories(data, gone)
+            if not kept:
+                result.code = "NO_DECLARED_FIELDS"
+                continue
+            if not decide(owner, kind.purpose, categories).allowed:
+                result.code = ("LOCATION_NOT_PERMITTED" if kind.located and (
+                    row[_LAT] is not None or row[_LON] is not None or row[_ACC] is not None)
+                    else "CONSENT_REQUIRED")
+                continue
+            if gone:
+                dropped.update(gone)
+            if link is not None:
+                links[link] = max(occurred_at, links.get(link, occurred_at))
+            row[1], row[_SUBJECT], row[_OCCURRED] = event_id, owner_text, occurred_at
+            accepted.append(result)
+            accepted_kinds.append(kind)
+            accepted_categories.append(categories)
+            add(row, kind)
+
+
+def _record(actor: Actor, screening: _Screening, duplicates: set[int]) -> int:
+    """After the rows: set each accepted event's status, write the device links and one
+    audit record for the batch; return how many events were stored."""
+    stored, purposes, groups = 0, Counter(), set()
+    for number, result in enumerate(screening.accepted):
+        if number in duplicates:
             result.status = "duplicate"
             continue
         result.status = "stored"
-        new.append(columns)
-        purposes[kind.purpose] += 1
-        categories |= cats
+        stored += 1
+        purposes[screening.accepted_kinds[number].purpose] += 1
+        groups.add(screening.accepted_categories[number])
+    categories = set().union(*groups)
+    links, results = screening.links, screening.results
     if links:
         _store_links(links)
         categories.add(LINK_CATEGORY)
@@ -293,75 +526,14 @@ def _store(*, actor: Actor, source: str, rows: list, links: dict, results: list[
     single = next(iter(purposes)) if len(purposes) == 1 else ""
     audit.record(
         actor=actor, action="collection.events_ingested", categories=sorted(categories),
-        purpose=single, outcome=Outcome.SUCCESS if new or not rejected else Outcome.DENIED,
-        detail={"source": source, "stored": len(new),
+        purpose=single, outcome=Outcome.SUCCESS if stored or not rejected else Outcome.DENIED,
+        detail={"source": screening.source, "stored": stored,
                 "duplicates": sum(1 for r in results if r.status == "duplicate"),
                 "rejected": dict(sorted(rejected.items())),
                 "purposes": dict(sorted(purposes.items())), "device_links": len(links)},
     )
-
-
-_COLUMNS = ("source", "event_id", "subject_id", "kind", "activity", "occurred_at",
-            "received_at", "ip", "url", "referrer", "download", "duration_ms", "browser", "os",
-            "device_type", "language", "network_type", "screen", "latitude", "longitude",
-            "accuracy_m")
-_NULLABLE = frozenset({"duration_ms", "latitude", "longitude", "accuracy_m"})
-
-
-def _key(subject_id, event_id: str) -> tuple[uuid.UUID, str]:
-    """A stored row's identity as the unique key has it, whatever form the driver returns."""
-    return uuid.UUID(str(subject_id)), event_id
-
-
-def _insert(rows: list[dict], now: datetime) -> set[tuple[uuid.UUID, str]]:
-    """Insert the events this source has not sent before for that person; return the
-    (subject, event id) pairs stored.
-
-    ``INSERT … ON CONFLICT DO NOTHING RETURNING``: the conflict clause is the duplicate check
-    (a retry racing its original in another process included). Raw SQL, because bulk_create
-    spent most of a batch compiling per-value SQL."""
-    if not rows:
-        return set()
-    connection = transaction.get_connection()
-    ops, quote = connection.ops, connection.ops.quote_name
-    subject_field = Event._meta.get_field("subject")
-    received = ops.adapt_datetimefield_value(now)
-    values = []
-    for row in rows:
-        row["occurred_at"] = ops.adapt_datetimefield_value(row["occurred_at"])
-        row["received_at"] = received
-        row["subject_id"] = subject_field.get_db_prep_save(row["subject_id"], connection)
-        values.append(tuple(row.get(name, None if name in _NULLABLE else "")
-                            for name in _COLUMNS))
-    columns = ", ".join(quote(name) for name in _COLUMNS)
-    conflict = (f"ON CONFLICT ({quote('subject_id')}, {quote('source')}, {quote('event_id')}) "
-                "DO NOTHING")
-    table = quote(Event._meta.db_table)
-    returning = f"RETURNING {quote('subject_id')}, {quote('event_id')}"
-    if connection.vendor == "postgresql":
-        # COPY into a session-local staging table (psycopg formats COPY rows in C; binding
-        # 21 arrays of 1,000 values cost more than the database's work), then one statement
-        # moves the rows on with the duplicate check.
-        staging = quote("pw_event_staging")
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} "  # noqa: S608
-                           f"ON COMMIT DELETE ROWS AS SELECT {columns} FROM {table} "
-                           "WITH NO DATA")
-            with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-            cursor.execute(f"WITH moved AS (DELETE FROM {staging} RETURNING *) "  # noqa: S608
-                           f"INSERT INTO {table} ({columns}) SELECT {columns} FROM moved "
-                           f"{conflict} {returning}")
-            return {_key(*row) for row in cursor.fetchall()}
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
-    sql = (f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608
-           f"{conflict} {returning}")
-    stored = set()
-    with connection.cursor() as cursor:
-        for row in values:  # SQLite: no statement round trips to save
-            cursor.execute(sql, row)
-            stored.update(_key(*row) for row in cursor.fetchall())
+    if stored:
+        transaction.on_commit(functools.partial(metrics.EVENTS_INGESTED.inc, stored))
     return stored
 
 
@@ -369,7 +541,8 @@ def _store_links(links: dict) -> None:
     pairs = list(links)
     have = {(s, d): pk for pk, s, d in DeviceLink.objects.filter(
         subject_id__in={s for s, _ in pairs}, device_id__in={d for _, d in pairs})
-        .values_list("pk", "subject_id", "device_id")}
+        .values_list("pk", "subject_id", "device_id")
+        if (s, d) in links}  # the filter also matches other pairs of these people
     DeviceLink.objects.bulk_create(
         [DeviceLink(subject_id=s, device_id=d, first_seen=seen, last_seen=seen)
          for (s, d), seen in links.items() if (s, d) not in have], ignore_conflicts=True)

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 from ninja.utils import check_csrf
 
+from piwarden import metrics
 from piwarden.accounts.auth import ACCOUNT_AUTH, AccountSessionAuth
 from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
@@ -53,6 +54,14 @@ def _me(request) -> Subject:
 def decisions(request, batch: DecisionBatch):
     """Up to 1,000 questions "may purpose P process categories C of subject S now?"."""
     require_scope(request, Scope.CONSENT_DECIDE)
+    # Serialized directly (the schema above documents it): 1,000 answers through the
+    # response validator cost more than deciding them.
+    return JsonResponse(answer_decisions(batch))
+
+
+def answer_decisions(batch: DecisionBatch) -> dict:
+    """The answers to a batch, in order, or ApiError 422 ``INVALID_ITEMS`` naming the items
+    with unknown keys or subject ids (this endpoint's, and ``consent.fastpath``'s)."""
     subjects = []
     for item in batch.items:
         try:
@@ -72,11 +81,9 @@ def decisions(request, batch: DecisionBatch):
             problems.append({"index": index, "code": "INVALID_SUBJECT"})
     if problems:
         raise ApiError(422, "INVALID_ITEMS", "Some questions name unknown keys.", problems)
-    # Serialized directly (the schema above documents it): 1,000 answers through the
-    # response validator cost more than deciding them.
-    body = {"results": [{"allowed": d.allowed, "reason": d.reason, "legal_basis": d.legal_basis,
+    metrics.DECISIONS.inc(len(results))
+    return {"results": [{"allowed": d.allowed, "reason": d.reason, "legal_basis": d.legal_basis,
                          "missing_scopes": list(d.missing_scopes)} for d in results]}
-    return JsonResponse(body)
 
 
 def _subject(subject_id: uuid.UUID) -> Subject:
@@ -100,12 +107,27 @@ def subject_events(request, subject_id: uuid.UUID):
 def subject_record(request, subject_id: uuid.UUID, payload: ChoiceIn):
     """Record a choice the person made on the website (the site sends the notice it showed)."""
     actor = require_scope(request, Scope.CONSENT_WRITE)
-    event = services.record(
-        actor=actor, subject=_subject(subject_id), purpose=payload.purpose,
-        choice=payload.choice, scope=payload.scope, notice_text=payload.notice_text,
-        channel=Channel.API, ip=payload.ip, user_agent=payload.user_agent,
+    return Status(201, _result(record_choice(actor, subject_id, payload)))
+
+
+def record_choice(actor: Actor, subject_id: uuid.UUID, payload: ChoiceIn) -> ConsentEvent:
+    """Record one choice a site forwards (this endpoint's, and ``consent.fastpath``'s)."""
+    return services.record_choice(
+        actor=actor, subject_id=subject_id, purpose=payload.purpose, choice=payload.choice,
+        scope=payload.scope, notice_text=payload.notice_text, channel=Channel.API,
+        ip=payload.ip, user_agent=payload.user_agent,
     )
-    return Status(201, _result(event))
+
+
+def choice_result(event: ConsentEvent) -> dict:
+    """``ChoiceResult`` of a recorded event, as plain values (``consent.fastpath`` renders it
+    without the response validator; tests/consent/test_fastpath.py compares the two)."""
+    erasure = event.erasure
+    return {"id": event.pk, "purpose": event.purpose, "scope": event.scope,
+            "choice": event.choice, "bundled": event.bundled, "channel": event.channel,
+            "policy_version": event.policy_version, "occurred_at": event.occurred_at,
+            "notice_sha256": event.notice.sha256,
+            "erasure_due": erasure.due_at if erasure else None}
 
 
 @router.post("/events", response=ChoiceBatchOut, auth=STAFF_OR_CLIENT)

@@ -2,8 +2,8 @@
 
 ``decide()`` answers from two per-process caches: the catalog's rules per purpose, and the
 consent state, status and exceptions per subject. Both are checked against cross-process
-freshness tokens (``subjects.freshness``) on every call, so a withdrawal recorded by any process
-on this host denies the very next decision, while a warm cache answers in microseconds.
+freshness tokens (``caches.freshness``) on every call, so a withdrawal recorded by any process
+on any host denies the next decision, while a warm cache answers in microseconds.
 
 Rules, in order:
 1. Unknown purpose or category keys raise ``UnknownKey``: a caller bug, not a denial.
@@ -21,13 +21,11 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.signals import setting_changed
 from django.db import connection
-from django.dispatch import receiver
 from django.utils import timezone
 
 from piwarden import bulk
+from piwarden.caches import freshness
 from piwarden.catalog.models import (
     CatalogRelease,
     DataCategory,
@@ -36,7 +34,6 @@ from piwarden.catalog.models import (
     ProcessingActivity,
     Purpose,
 )
-from piwarden.subjects import freshness
 from piwarden.subjects.models import Subject, SubjectStatus
 
 # Bases under which sensitive PI needs no separate consent (PIPL Art. 13(3)-(7)).
@@ -88,7 +85,7 @@ class PurposeRule:
 
 @dataclass(frozen=True, slots=True)
 class _Rules:
-    token: bytes
+    token: int
     purposes: dict[str, PurposeRule]
     categories: frozenset[str]
     policy_version: str
@@ -97,7 +94,7 @@ class _Rules:
 
 @dataclass(frozen=True, slots=True)
 class _SubjectView:
-    token: bytes
+    token: int
     status: str
     choices: dict[tuple[str, str], str]
     exceptions: dict[str, tuple[tuple[str, object], ...]]  # purpose -> ((basis, expires_at),)
@@ -131,7 +128,7 @@ def _scopes_for(purpose: Purpose) -> tuple[str, ...]:
     return ("general",) if purpose.consent == "consent" else ()
 
 
-def _load_rules(token: bytes) -> _Rules:
+def _load_rules(token: int) -> _Rules:
     categories = {c.key: c for c in DataCategory.objects.filter(retired=False)}
     children: dict[int, list[DataCategory]] = {}
     for category in categories.values():
@@ -187,15 +184,9 @@ def _granted(scopes: tuple[str, ...]) -> Decision | None:
 
 
 def rules() -> _Rules:
-    """The catalog's rules, reloaded when any process on this host loads a new catalog (or,
-    with local caches off, whenever the latest release is another one)."""
+    """The catalog's rules, reloaded when any process loads a new catalog."""
     global _rules
     token = freshness.token(freshness.CATALOG)
-    if _rules is not None and _rules.token == token and _local_caches():
-        return _rules
-    if not _local_caches():
-        token = str(CatalogRelease.objects.order_by("-loaded_at", "-id").values_list(
-            "id", flat=True).first()).encode()
     if _rules is None or _rules.token != token:
         _rules = _load_rules(token)
     return _rules
@@ -204,34 +195,18 @@ def rules() -> _Rules:
 def _cacheable() -> bool:
     """Views read inside a transaction may hold its uncommitted rows, which a rollback would
     leave behind in the cache with a token that no commit ever changes: never cache them."""
-    return _local_caches() and not connection.in_atomic_block
+    return not connection.in_atomic_block
 
 
-_local: bool | None = None
-
-
-def _local_caches() -> bool:
-    """``settings.PIWARDEN_LOCAL_CACHES``, read once (it is on every decision's path)."""
-    global _local
-    if _local is None:
-        _local = settings.PIWARDEN_LOCAL_CACHES
-    return _local
-
-
-@receiver(setting_changed)
-def _forget_setting(*, setting, **kwargs):
-    global _local
-    if setting == "PIWARDEN_LOCAL_CACHES":
-        _local = None
-
-
-def _read_views(tokens: dict[uuid.UUID, bytes]) -> dict[uuid.UUID, _SubjectView]:
-    """The views of these subjects (unknown ids are left out): statuses, then consent states
-    (separate lookups: one join measured slower), then exceptions only when
-    any exception is recorded at all."""
+def _read_views(tokens: dict[uuid.UUID, int],
+                statuses: dict[uuid.UUID, str] | None = None) -> dict[uuid.UUID, _SubjectView]:
+    """The views of these subjects (unknown ids are left out): statuses (unless the caller
+    read them), then consent states (separate lookups: one join measured slower), then
+    exceptions only when any exception is recorded at all."""
     from piwarden.consent.models import ConsentState
 
-    statuses = dict(Subject.objects.filter(pk__in=tokens).values_list("pk", "status"))
+    if statuses is None:
+        statuses = dict(Subject.objects.filter(pk__in=tokens).values_list("pk", "status"))
     choices: dict[uuid.UUID, dict] = {subject_id: {} for subject_id in statuses}
     for_recipients: dict[uuid.UUID, dict] = {}
     for subject_id, purpose, scope, recipient, choice in ConsentState.objects.filter(
@@ -266,7 +241,7 @@ def _exceptions_of(subject_ids, purpose: str = "") -> dict[uuid.UUID, dict]:
     return exceptions
 
 
-_exceptions_seen: tuple[bytes, bool] | None = None
+_exceptions_seen: tuple[int, bool] | None = None
 
 
 def _any_exceptions() -> bool:
@@ -284,7 +259,7 @@ def prefetch(subject_ids: Iterable[uuid.UUID]) -> None:
     """Load the views of the subjects not cached (or stale) at once, for batches."""
     if not _cacheable():
         return
-    stale: dict[uuid.UUID, bytes] = {}
+    stale: dict[uuid.UUID, int] = {}
     for subject_id in set(subject_ids):
         token = freshness.token(subject_id.int & _MASK)
         view = _subjects.get(subject_id)
@@ -423,11 +398,13 @@ def decide_all(subject_id) -> dict[str, Decision]:
     return {key: _judge(rule, empty, view) for key, rule in catalog.purposes.items()}
 
 
-def decide_all_many(subject_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, dict[str, Decision]]:
+def decide_all_many(subject_ids: Iterable[uuid.UUID], statuses: dict[uuid.UUID, str] | None = None
+                    ) -> dict[uuid.UUID, dict[str, Decision]]:
     """``decide_all`` for many subjects, read from the database in one go (no cache): for
-    writers that need fresh decisions inside their transaction."""
+    writers that need fresh decisions inside their transaction. ``statuses``: the subjects'
+    statuses when the caller has just read them in this transaction."""
     catalog, empty = rules(), frozenset()
-    views = _read_views({subject_id: b"" for subject_id in subject_ids})
+    views = _read_views({subject_id: b"" for subject_id in subject_ids}, statuses)
     return {subject_id: {key: _judge(rule, empty, view) for key, rule in catalog.purposes.items()}
             for subject_id, view in views.items()}
 

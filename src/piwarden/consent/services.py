@@ -11,15 +11,18 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from piwarden import metrics
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.context import request_id_var
+from piwarden.caches import freshness
 from piwarden.catalog import selectors as catalog
 from piwarden.catalog.models import LegalBasis, ProcessingActivity
-from piwarden.consent import decisions, notices, signals
+from piwarden.consent import decisions, notices, signals, store
 from piwarden.consent.models import (
     BasisException,
     Channel,
@@ -33,7 +36,6 @@ from piwarden.consent.models import (
     Visitor,
 )
 from piwarden.errors import ServiceError
-from piwarden.subjects import freshness
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.services import create_subject
 from piwarden.vault import files
@@ -51,7 +53,15 @@ class ConsentError(ServiceError):
     """A choice the ledger refuses to record; ``code`` is the API's error code."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(code, message, status=404 if code == "UNKNOWN_PURPOSE" else 422)
+        super().__init__(code, message, status=404 if code in _NOT_FOUND_CODES else 422)
+
+
+# NOT_FOUND: no person has the id a choice names; the API's answer for any unknown object.
+_NOT_FOUND_CODES = frozenset({"UNKNOWN_PURPOSE", "NOT_FOUND"})
+
+
+def _unknown_subject() -> ConsentError:
+    return ConsentError("NOT_FOUND", "Not found.")
 
 
 def truncate_ip(ip: str | None) -> str:
@@ -72,9 +82,12 @@ def policy_version() -> str:
 
 
 def _notice(text: str) -> Notice:
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    notice, _ = Notice.objects.get_or_create(sha256=digest, defaults={"text": text})
+    notice, _ = Notice.objects.get_or_create(sha256=_digest(text), defaults={"text": text})
     return notice
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def applicable_scopes(purpose: str) -> tuple[str, ...]:
@@ -105,6 +118,15 @@ def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
                  notice_text: str, channel: Channel, bundled: bool = False,
                  evidence=None, evidence_sealed: bool = False, recipient: str = "") -> None:
     """Raise ConsentError when the ledger would refuse this choice (forms call it too)."""
+    _check_scope(purpose=purpose, choice=choice, scope=scope, bundled=bundled,
+                 recipient=recipient)
+    _check_status(subject.status, choice)
+    _check_notice(choice=choice, notice_text=notice_text, channel=channel, evidence=evidence,
+                  evidence_sealed=evidence_sealed)
+
+
+def _check_scope(*, purpose: str, choice: Choice, scope: str, bundled: bool,
+                 recipient: str) -> None:
     if recipient and choice == Choice.GRANT:  # a withdrawal always goes through
         check_recipient(purpose=purpose, scope=scope, recipient=recipient)
     elif recipient and scope not in decisions.RECIPIENT_SCOPES:
@@ -116,8 +138,15 @@ def check_choice(*, subject: Subject, purpose: str, choice: Choice, scope: str,
     if bundled and choice == Choice.GRANT and (scope != Scope.GENERAL or recipient):
         raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
                            "Separate consent needs its own explicit action.")
-    if choice != Choice.WITHDRAW and subject.status != SubjectStatus.ACTIVE:
+
+
+def _check_status(status: str, choice: Choice) -> None:
+    if choice != Choice.WITHDRAW and status != SubjectStatus.ACTIVE:
         raise ConsentError("SUBJECT_INACTIVE", "This person's data is no longer processed.")
+
+
+def _check_notice(*, choice: Choice, notice_text: str, channel: Channel, evidence,
+                  evidence_sealed: bool) -> None:
     if not notice_text.strip():
         raise ConsentError("NOTICE_REQUIRED", "The notice text shown must be recorded.")
     if channel == Channel.OFFLINE and choice == Choice.GRANT and not evidence:
@@ -154,13 +183,48 @@ def record(
     ``evidence`` (the scanned paper form) is sealed under the person's key before it is
     written, unless the caller sealed it already (``evidence_sealed``, a campaign's scan).
 
-    The checks and the notice (stored once per distinct text, never changed) come before the
-    transaction, so that it holds the write lock only for the ledger rows and the audit record.
+    The checks come before the transaction, so that it holds the write lock only for the
+    ledger rows and the audit record. The notice (stored once per distinct text, never
+    changed) is found by its hash as the event is written (``store``), and stored then when
+    the text is new.
     """
     event = _prepare(actor=actor, subject=subject, purpose=purpose, choice=choice, scope=scope,
                      notice_text=notice_text, channel=channel, ip=ip, user_agent=user_agent,
                      bundled=bundled, evidence=evidence, evidence_sealed=evidence_sealed,
                      carried_from=carried_from, recipient=recipient)
+    with transaction.atomic():
+        _write(actor=actor, events=[event])
+    return event
+
+
+def record_choice(*, actor: Actor, subject_id: uuid.UUID, purpose: str, choice: Choice,
+                  scope: str = Scope.GENERAL, notice_text: str, channel: Channel,
+                  ip: str | None = None, user_agent: str = "") -> ConsentEvent:
+    """``record`` for a caller that names the person by id only: the API, through which a
+    site forwards each choice as it is made.
+
+    Nothing is read before the write: the write itself finds the person (and the notice) and
+    refuses an unknown id (``NOT_FOUND``, 404) or a person whose data is no longer processed.
+    The answers are ``record``'s, in the same order, as if the person had been looked up
+    first: a choice the rules refuse looks the person up then, so that an unknown id is
+    still answered ``NOT_FOUND`` before anything else.
+    """
+    choice, scope = Choice(choice), _scope(scope)
+    notice_text, user_agent = _storable(notice_text), _storable(user_agent)
+    try:
+        _check_scope(purpose=purpose, choice=choice, scope=scope, bundled=False, recipient="")
+        _check_notice(choice=choice, notice_text=notice_text, channel=channel, evidence=None,
+                      evidence_sealed=False)
+    except ConsentError:
+        subject = Subject.objects.filter(pk=subject_id).first()
+        if subject is None:
+            raise _unknown_subject() from None
+        check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
+                     notice_text=notice_text, channel=channel)
+        raise
+    event = _event(actor=actor, subject_id=subject_id, purpose=purpose, scope=scope,
+                   choice=choice, notice_text=notice_text, channel=channel, ip=ip,
+                   user_agent=user_agent)
     with transaction.atomic():
         _write(actor=actor, events=[event])
     return event
@@ -200,17 +264,16 @@ def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
     """Check one choice and build its (unsaved) event; ``notices`` caches the notice rows of
     a batch by text."""
     choice, scope = Choice(choice), _scope(scope)
+    notice_text, user_agent = _storable(notice_text), _storable(user_agent)
     check_choice(subject=subject, purpose=purpose, choice=choice, scope=scope,
                  notice_text=notice_text, channel=channel, bundled=bundled, evidence=evidence,
                  evidence_sealed=evidence_sealed, recipient=recipient)
-    event = ConsentEvent(
-        subject=subject, purpose=purpose, scope=scope, recipient=recipient, choice=choice,
-        bundled=bundled,
-        policy_version=policy_version(), notice=_cached_notice(notice_text, notices),
-        channel=Channel(channel), ip_prefix=truncate_ip(ip), user_agent=user_agent[:300],
-        actor_kind=actor.kind, actor_id=actor.id, request_id=request_id_var.get() or "",
-        carried_from=carried_from,
-    )
+    event = _event(actor=actor, subject=subject, purpose=purpose, scope=scope,
+                   recipient=recipient, choice=choice, bundled=bundled,
+                   notice_text=notice_text, channel=channel, ip=ip, user_agent=user_agent,
+                   carried_from=carried_from)
+    if notices is not None:  # a batch; a single choice finds its notice as it is written
+        event.notice = _cached_notice(notice_text, notices)
     if evidence and not evidence_sealed:
         event.evidence_id = uuid.uuid4()
         evidence = files.seal_upload(
@@ -218,6 +281,30 @@ def _prepare(*, actor: Actor, subject: Subject, purpose: str, choice: Choice,
             kind=EVIDENCE_KIND, owner_id=event.evidence_id, upload=evidence, types=files.SCANS)
     if evidence:
         event.evidence.save(evidence.name, evidence, save=False)
+    return event
+
+
+def _storable(text: str) -> str:
+    """Text as the database can store it: without NUL characters (PostgreSQL refuses them)."""
+    return text.replace("\x00", "") if "\x00" in text else text
+
+
+def _event(*, actor: Actor, purpose: str, scope: str, choice: Choice, notice_text: str,
+           channel: Channel, subject: Subject | None = None, subject_id: uuid.UUID | None = None,
+           recipient: str = "", bundled: bool = False, ip: str | None = None,
+           user_agent: str = "", carried_from: ConsentEvent | None = None) -> ConsentEvent:
+    """The (unsaved) event of a checked choice, with the notice text it showed (``_shown``)."""
+    event = ConsentEvent(
+        purpose=purpose, scope=scope, recipient=recipient, choice=choice, bundled=bundled,
+        policy_version=policy_version(), channel=Channel(channel), ip_prefix=truncate_ip(ip),
+        user_agent=user_agent[:300], actor_kind=actor.kind, actor_id=actor.id,
+        request_id=request_id_var.get() or "", carried_from=carried_from,
+    )
+    if subject is not None:
+        event.subject = subject
+    else:
+        event.subject_id = subject_id
+    event._shown = (notice_text, _digest(notice_text))
     return event
 
 
@@ -278,26 +365,31 @@ def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
     batches that share people lock them in the same order and never deadlock."""
     events = sorted(events, key=lambda event: (str(event.subject_id), event.purpose,
                                                event.scope, event.recipient))
-    previous = _previous_choices(events)
+    statuses = None  # the subjects' statuses, when the write has just read them
     if len(events) == 1:
-        events[0].save()
+        written = _write_one(events[0])
+        previous = {_key(events[0]): written.previous}
+        statuses = {events[0].subject_id: written.status}
     else:
+        previous = _previous_choices(events)
         ConsentEvent.objects.bulk_create(events)
-    ConsentState.objects.bulk_create(  # one upsert statement
-        [ConsentState(subject_id=event.subject_id, purpose=event.purpose, scope=event.scope,
-                      recipient=event.recipient, choice=event.choice,
-                      policy_version=event.policy_version, changed_at=event.occurred_at,
-                      event=event) for event in events],
-        update_conflicts=True, unique_fields=["subject", "purpose", "scope", "recipient"],
-        update_fields=["choice", "policy_version", "changed_at", "event"],
-    )
+        ConsentState.objects.bulk_create(  # one upsert statement
+            [ConsentState(subject_id=event.subject_id, purpose=event.purpose,
+                          scope=event.scope, recipient=event.recipient, choice=event.choice,
+                          policy_version=event.policy_version, changed_at=event.occurred_at,
+                          event=event) for event in events],
+            update_conflicts=True, unique_fields=["subject", "purpose", "scope", "recipient"],
+            update_fields=["choice", "policy_version", "changed_at", "event"],
+        )
+    recorded = len(events)
+    transaction.on_commit(lambda: metrics.CONSENT_WRITES.inc(recorded))
     ending = [event for event in events if _ends_consent(event, previous.get(_key(event)))]
     # Recipients that received the person's data for an ended purpose are asked to stop and
     # delete (sharing.propagation listens). Our own data stays when a consent to one
     # recipient ends: it was not given for our own processing.
     for event in ending:
         signals.consent_ended.send(ConsentEvent, event=event, actor=actor)
-    erasures = _schedule_erasures([event for event in ending if not event.recipient])
+    erasures = _schedule_erasures([event for event in ending if not event.recipient], statuses)
     if erasures:
         due = max(erasure.due_at for erasure in erasures.values())
         transaction.on_commit(lambda: _enqueue_erasure(due))  # one task runs them all
@@ -324,16 +416,33 @@ def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
     audit.record_many(entries)
 
 
+def _write_one(event: ConsentEvent) -> store.Written:
+    """Write one event and its state (``store``: one statement on PostgreSQL), refusing an
+    unknown or inactive person; returns the state's previous choice and the person's status.
+    An event made from the person's id alone gets the person as the write found them."""
+    text, digest = event._shown
+    try:
+        written = store.write(connection, event, text, digest,
+                              any_status=event.choice == Choice.WITHDRAW)
+    except store.UnknownSubject:
+        raise _unknown_subject() from None
+    except store.InactiveSubject:
+        raise ConsentError("SUBJECT_INACTIVE",
+                           "This person's data is no longer processed.") from None
+    if not ConsentEvent.subject.is_cached(event):
+        event.subject = Subject.from_db(connection.alias, ["id", "kind", "status"],
+                                        [event.subject_id, written.kind, written.status])
+    return written
+
+
 def _cancel_erasures(keys: list[tuple]) -> None:
-    """A new grant makes the pending erasures of that subject and purpose moot."""
-    wanted = set(keys)
-    pending = ScheduledErasure.objects.filter(
-        subject_id__in={key[0] for key in wanted}, purpose__in={key[1] for key in wanted},
-        status=ErasureStatus.PENDING).values_list("pk", "subject_id", "purpose")
-    ids = [pk for pk, subject_id, purpose in pending if (subject_id, purpose) in wanted]
-    if ids:
-        ScheduledErasure.objects.filter(pk__in=ids).update(status=ErasureStatus.CANCELLED,
-                                                            done_at=timezone.now())
+    """A new grant makes the pending erasures of that subject and purpose moot (one
+    statement)."""
+    match = Q()
+    for subject_id, purpose in set(keys):
+        match |= Q(subject_id=subject_id, purpose=purpose)
+    ScheduledErasure.objects.filter(match, status=ErasureStatus.PENDING).update(
+        status=ErasureStatus.CANCELLED, done_at=timezone.now())
 
 
 def _scope(scope: str) -> str:
@@ -360,7 +469,8 @@ def _ends_consent(event: ConsentEvent, before: str | None) -> bool:
                                                before == Choice.GRANT)
 
 
-def _schedule_erasures(events: list[ConsentEvent]) -> dict[tuple, ScheduledErasure]:
+def _schedule_erasures(events: list[ConsentEvent], statuses: dict | None = None
+                       ) -> dict[tuple, ScheduledErasure]:
     """Schedule erasure of the categories that only the withdrawn purposes' consent covered,
     per (subject, purpose).
 
@@ -371,7 +481,7 @@ def _schedule_erasures(events: list[ConsentEvent]) -> dict[tuple, ScheduledErasu
     if not events or not settings.PIWARDEN_ERASE_ON_WITHDRAWAL:
         return {}
     catalog_rules = decisions.rules()
-    decided = decisions.decide_all_many({event.subject_id for event in events})
+    decided = decisions.decide_all_many({event.subject_id for event in events}, statuses)
     pending = {(erasure.subject_id, erasure.purpose): erasure
                for erasure in ScheduledErasure.objects.filter(
                    subject_id__in=decided, status=ErasureStatus.PENDING,
@@ -409,9 +519,18 @@ def _schedule_erasures(events: list[ConsentEvent]) -> dict[tuple, ScheduledErasu
 
 
 def _enqueue_erasure(due) -> None:
-    from piwarden.consent.tasks import run_due_erasures
+    """One erasure run per minute of due time, however many batches fall due in it: the due
+    time is rounded up to the minute, which is both the run's time and its dedupe key."""
+    import datetime
 
-    run_due_erasures.using(run_after=due).enqueue()
+    from piwarden.consent.tasks import run_due_erasures
+    from piwarden.jobs.services import enqueue_once
+
+    minute = due.replace(second=0, microsecond=0)
+    if minute < due:
+        minute += datetime.timedelta(minutes=1)
+    enqueue_once(run_due_erasures, run_after=minute,
+                 key=f"consent.erasure:{minute.astimezone(datetime.UTC):%Y-%m-%dT%H:%MZ}")
 
 
 def _keeps_data(subject: Subject, rule: decisions.PurposeRule,

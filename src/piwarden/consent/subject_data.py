@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
+from piwarden.caches import freshness
 from piwarden.consent import services
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import (
@@ -27,7 +28,7 @@ from piwarden.consent.models import (
     ScheduledErasure,
     Visitor,
 )
-from piwarden.subjects import freshness, registry
+from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
 
 NAME = "consent.ledger"

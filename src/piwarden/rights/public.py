@@ -68,15 +68,14 @@ def start(session, *, channel: str, value: str, ip: str) -> None:
     }
     if subject is None:
         return
+    text = _("Your piwarden verification code for a privacy request is %(code)s. It expires in "
+             "10 minutes. If you did not ask for it, ignore this message.") % {"code": code}
     with transaction.atomic():
         audit.record(actor=Actor.system("rights.public_form"), action="rights.code_sent",
                      subject=subject,
                      categories=[f"user.contact.{channel}"], purpose=notify.PURPOSE,
                      legal_basis="legal_obligation", detail={"channel": channel})
-    text = _("Your piwarden verification code for a privacy request is %(code)s. It expires in "
-             "10 minutes. If you did not ask for it, ignore this message.") % {"code": code}
-    to = (channel, value.strip())
-    transaction.on_commit(lambda: notify.deliver(to, _("Your verification code"), text))
+        notify.deliver((channel, value.strip()), _("Your verification code"), text)
 
 
 @sensitive_variables("code")

@@ -89,19 +89,14 @@ def _transition(req: RightsRequest, to: RequestStatus, *, actor: Actor, note: st
     RequestEvent.objects.create(request=req, status_from=previous, status_to=to,
                                 actor=str(actor), note=note)
     _audit(actor, "status_changed", req, {"from": previous, "to": str(to)})
-    _notify_on_commit(req, extra_link=extra_link)
+    _notify(req, extra_link=extra_link)
     return req
 
 
-def _notify_on_commit(req: RightsRequest, *, extra_link: str = "") -> None:
-    pk, status = req.pk, req.status
-
-    def send():  # the message names the status of this change, not a later one
-        fresh = RightsRequest.objects.select_related("subject").get(pk=pk)
-        fresh.status = status
-        notify.notify_person(fresh, extra_link=extra_link)
-
-    transaction.on_commit(send)
+def _notify(req: RightsRequest, *, extra_link: str = "") -> None:
+    """Queued in the outbox in this change's transaction: the notice commits with the change
+    (a crash after the commit cannot lose it) and is sent after it."""
+    notify.notify_person(req, extra_link=extra_link)
 
 
 def _locked(req: RightsRequest) -> RightsRequest:
@@ -205,7 +200,7 @@ def submit(*, actor: Actor, subject: Subject, type: str, channel: str, params: d
     transaction.on_commit(lambda: _schedule_deadline_checks(due))
     if verified:
         return verify(actor=actor, rights_request=req)
-    _notify_on_commit(req)
+    _notify(req)
     return req
 
 

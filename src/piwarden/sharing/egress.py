@@ -7,12 +7,14 @@ themself, or our own staff. Every exit is checked here before a byte goes out.
   addresses (local servers in tests and development). Redirects are followed by this code, not
   by httpx: only to such hosts, at most ``max_redirects`` times.
 - E-mail: ``EmailBackend`` (``EMAIL_BACKEND``) checks every message, then hands it to the real
-  backend named by ``PIWARDEN_EMAIL_DELIVERY_BACKEND``. The code that sends declares the
-  audience (``send_mail(audience=...)``): the person themself and staff pass (staff addresses
-  are checked against active staff accounts); any other address must be at a host of a
-  registered, active recipient.
-- SMS: ``check_sms``, called by ``accounts.sms.send_sms``. Only the person themself receives
-  one: a phone number names no host that a recipient could declare.
+  backend named by ``PIWARDEN_EMAIL_DELIVERY_BACKEND``. The code that queues a message
+  declares the audience (``outbox.services.enqueue_email(audience=...)``, sent by
+  ``send_mail`` here): the person themself and staff pass (staff addresses are checked
+  against active staff accounts); any other address must be at a host of a registered,
+  active recipient.
+- SMS: ``check_sms``, called by ``accounts.sms.send_sms`` (the outbox's SMS sender). Only
+  the person themself receives one: a phone number names no host that a recipient could
+  declare.
 - Browser scripts of third parties: ``CSPMiddleware`` adds the registry's script origins to
   piwarden's CSP ``script-src``; ``api_egress`` gives the website the same list.
 
@@ -181,10 +183,19 @@ def post(url: str, *, actor: Actor, timeout: float = 30, **kwargs) -> httpx.Resp
 # --- e-mail ---------------------------------------------------------------------------------
 
 def send_mail(subject: str, message: str, recipient_list: list[str], *, audience: Audience,
-              source: str, from_email: str | None = None) -> int:
-    """``django.core.mail.send_mail`` with the audience declared by the calling code."""
-    connection = mail.get_connection(audience=audience, source=source)
-    return mail.send_mail(subject, message, from_email, recipient_list, connection=connection)
+              source: str, from_email: str | None = None, headers: dict | None = None,
+              timeout: float | None = None) -> int:
+    """``django.core.mail.send_mail`` with the audience declared by the calling code.
+
+    The outbox's e-mail sender (``outbox.services``): code that wants an e-mail to leave
+    queues it with ``outbox.services.enqueue_email``, which calls this after the commit with
+    the message's ``Message-ID``. ``timeout`` bounds the SMTP connection.
+    """
+    options = {"timeout": timeout} if timeout is not None else {}
+    connection = mail.get_connection(audience=audience, source=source, **options)
+    email = mail.EmailMessage(subject, message, from_email, recipient_list,
+                              connection=connection, headers=headers)
+    return email.send()
 
 
 def _staff(addresses: set[str]) -> set[str]:

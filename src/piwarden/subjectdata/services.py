@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from piwarden import metrics
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import Outcome
@@ -279,6 +280,7 @@ def _finish(run_id) -> ErasureRun:
                              "kept": len(run.certificate["kept"]),
                              "vault_key_destroyed": everything})
         _notify("erasure", run)
+        transaction.on_commit(metrics.ERASURES.inc)
     return run
 
 

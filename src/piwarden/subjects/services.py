@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
-from piwarden.subjects import freshness
+from piwarden.caches import freshness
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 
 # Which status may follow which: an erased subject never comes back.

@@ -1,8 +1,10 @@
-"""Gives every request an id, carried into audit records and returned as X-Request-ID."""
+"""Request ids (carried into audit records, returned as X-Request-ID) and request timing."""
 
 import re
+import time
 import uuid
 
+from piwarden import metrics
 from piwarden.audit.context import request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -21,4 +23,20 @@ class RequestIdMiddleware:
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = request.request_id
+        return response
+
+
+class RequestMetricsMiddleware:
+    """Times every request for Prometheus, labelled by its URL pattern (never the path itself,
+    which may hold an id): ``piwarden_http_request_seconds``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = request.resolver_match
+        route = match.route if match is not None else "unmatched"
+        metrics.REQUEST_SECONDS.labels(route=route).observe(time.perf_counter() - started)
         return response

@@ -1,0 +1,71 @@
+"""gunicorn settings: ``gunicorn --config python:piwarden.gunicorn_conf piwarden.wsgi:application``.
+
+``piwarden serve`` and ``bench/decisions.py`` start gunicorn with this module; the bind address
+and the number of workers are given on the command line (which wins over this module), and
+``GUNICORN_CMD_ARGS`` changes anything else.
+
+Why these settings:
+- Threaded workers with keep-alive. A site's back-end sends its API calls one after another on
+  a kept connection; the sync worker closed every connection after one request, so each paid
+  a new TCP connection and gunicorn's accept and close. Threads also let one process wait for
+  several database commits at once. Each thread keeps its own database connection.
+- The application is loaded once in the master (``preload_app``) and shared by the forked
+  workers: a worker starts (and restarts) at once, without importing Django, building the URL
+  configuration and the API schemas again. Nothing in the master may hold a database
+  connection a worker would inherit (``pre_fork``), and each worker starts its own cache
+  freshness watcher (``post_fork``): a thread does not survive ``fork()``.
+- The access log names the method, the path, the status, the size and the time: no client
+  address and no query string, so that it never becomes a store of personal information
+  (``AccessLogger`` computes just these fields).
+"""
+
+from gunicorn import glogging
+
+# No client address and no query string: access logs must not become a store of PI.
+ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+class AccessLogger(glogging.Logger):
+    """gunicorn's logger, computing only the access line's own fields when the format is
+    ``ACCESS_LOG_FORMAT``: the stock one first copies every request header, response header
+    and environment variable into the record, which cost as much as answering a decision."""
+
+    def atoms(self, resp, req, environ, request_time):
+        if self.cfg.access_log_format != ACCESS_LOG_FORMAT:
+            return super().atoms(resp, req, environ, request_time)
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        return {"t": self.now(), "m": environ.get("REQUEST_METHOD"),
+                "U": environ.get("PATH_INFO"), "s": status,
+                "b": str(sent) if sent is not None else "-",
+                "M": request_time.seconds * 1000 + request_time.microseconds // 1000}
+
+
+worker_class = "gthread"
+threads = 4
+# Longer than the idle timeout of the usual proxies and load balancers (60 s), so that they
+# close a kept connection first and never send a request on one the server is closing.
+keepalive = 75
+preload_app = True
+accesslog = "-"
+access_log_format = ACCESS_LOG_FORMAT
+logger_class = "piwarden.gunicorn_conf.AccessLogger"
+# No control socket: its default path is shared by every instance on the host.
+control_socket_disable = True
+
+
+def pre_fork(server, worker) -> None:
+    """In the master: a database connection opened while loading the application would be
+    shared by every worker; close it before forking."""
+    from django.db import connections
+
+    connections.close_all()
+
+
+def post_fork(server, worker) -> None:
+    """In the new worker: start its own freshness watcher (docs/caches.md)."""
+    from piwarden.caches import freshness
+
+    freshness.start_watcher()

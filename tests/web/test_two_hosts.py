@@ -25,6 +25,13 @@ def _decide(base: str, key: str, subject) -> bool:
     return json.loads(body)["results"][0]["allowed"]
 
 
+def _answers(base: str, key: str, subject) -> bool:
+    status, _ = servers.call("POST", f"{base}/api/v1/consent/decisions",
+                             {"items": [{"subject": str(subject.pk), "purpose": "survey"}]},
+                             {"Authorization": f"Bearer {key}"})
+    return status == 200
+
+
 def test_a_withdrawal_on_one_host_is_honoured_by_the_other_within_a_second(
         committed_db, test_database_url, make_subject, system_actor):
     """Caches on host B are warm when host A records the withdrawal; B's next decisions deny.
@@ -39,6 +46,8 @@ def test_a_withdrawal_on_one_host_is_honoured_by_the_other_within_a_second(
     host_a, base_a = servers.start(test_database_url, workers=2)
     host_b, base_b = servers.start(test_database_url, workers=2)
     try:
+        # Just started: wait until host B answers API calls at all (SQLite under load).
+        assert servers.wait_until(lambda: _answers(base_b, key, person), seconds=30)
         for _ in range(20):  # every web process of host B has the grant cached
             assert _decide(base_b, key, person) is True
         status, body = servers.call(

@@ -183,6 +183,8 @@ PIWARDEN_TASK_BACKOFF_SECONDS = float(os.environ.get("PIWARDEN_TASK_BACKOFF_SECO
 PIWARDEN_TASK_BACKOFF_MAX_SECONDS = float(
     os.environ.get("PIWARDEN_TASK_BACKOFF_MAX_SECONDS", "3600"))
 PIWARDEN_WORKER_POLL_SECONDS = float(os.environ.get("PIWARDEN_WORKER_POLL_SECONDS", "0.1"))
+# Succeeded jobs are deleted this many days after they finished (dead ones stay for staff).
+PIWARDEN_JOBS_KEPT_DAYS = int(os.environ.get("PIWARDEN_JOBS_KEPT_DAYS", "14"))
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

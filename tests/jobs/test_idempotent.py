@@ -8,7 +8,8 @@ The tasks (``grep -rn "@task" src``): collection.run_retention, rights.deadline_
 rights.execute_cancellation, audit.run_chain_check, outbox.deliver_message, outbox.sweep,
 alerts.notify_staff, consent.run_due_erasures, subjectdata.build_export_task,
 subjectdata.run_erasure_task, subjectdata.expire_exports_task, sharing.delivery.push_provision,
-sharing.daily_checks, jobs.ping. ``test_every_task_in_src_is_covered`` keeps the list whole.
+sharing.daily_checks, jobs.ping, jobs.prune. ``test_every_task_in_src_is_covered`` keeps the
+list whole.
 """
 
 import datetime
@@ -50,6 +51,7 @@ COVERED = {
     "piwarden.subjectdata.tasks.build_export_task", "piwarden.subjectdata.tasks.run_erasure_task",
     "piwarden.subjectdata.tasks.expire_exports_task", "piwarden.sharing.delivery.push_provision",
     "piwarden.sharing.tasks.daily_checks", "piwarden.jobs.tasks.ping",
+    "piwarden.jobs.tasks.prune",
 }
 
 
@@ -302,3 +304,15 @@ def test_ping_twice_changes_nothing(twice):
     from piwarden.jobs import tasks
 
     assert twice(tasks.ping.call)[:2] == ("pong", "pong")
+
+
+def test_prune_twice_deletes_once_and_keeps_one_run_queued(twice):
+    from piwarden.jobs import tasks
+
+    old = timezone.now() - datetime.timedelta(days=30)
+    Job.objects.create(task_path=tasks.ping.module_path, status=JobStatus.SUCCEEDED,
+                       finished_at=old)
+    first, second, _ = twice(tasks.prune.call)
+    assert (first, second) == (1, 0)
+    assert Job.objects.filter(task_path=tasks.prune.module_path,
+                              status=JobStatus.READY).count() == 1

@@ -300,3 +300,19 @@ def test_queue_stats_counts_due_running_dead_and_live_workers(settings):
     assert selectors.queue_stats(now=now) == {
         "ready_due": 2, "oldest_due_age_s": 30.0, "running": 1, "dead": 2, "workers": 1,
         "last_beat_age_s": 10.0}
+
+
+@pytest.mark.django_db
+def test_old_succeeded_jobs_are_pruned_dead_and_pending_ones_stay(settings):
+    """Succeeded jobs go ``PIWARDEN_JOBS_KEPT_DAYS`` after they finished; a dead job waits
+    for staff and a pending one for its worker, however old."""
+    settings.PIWARDEN_JOBS_KEPT_DAYS = 7
+    path = tasks.answer.module_path
+    old, recent = ago(8 * 86400), ago(6 * 86400)
+    pruned = Job.objects.create(task_path=path, status=JobStatus.SUCCEEDED, finished_at=old)
+    kept = [Job.objects.create(task_path=path, status=JobStatus.SUCCEEDED, finished_at=recent),
+            Job.objects.create(task_path=path, status=JobStatus.DEAD, finished_at=old),
+            Job.objects.create(task_path=path, status=JobStatus.READY, enqueued_at=old)]
+    assert services.prune_succeeded() == 1
+    assert not Job.objects.filter(pk=pruned.pk).exists()
+    assert Job.objects.filter(pk__in=[job.pk for job in kept]).count() == 3

@@ -7,6 +7,7 @@ record, so they are not audited one by one. A staff retry is audited (``jobs.ret
 
 import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks.base import Task, TaskResult
@@ -73,3 +74,20 @@ def retry(*, actor: Actor, job: Job) -> Job:
                          "attempts": previous["attempts"]})
     notify_workers()
     return job
+
+
+PRUNE_CHUNK = 5000
+
+
+def prune_succeeded(*, now: datetime.datetime | None = None) -> int:
+    """Delete succeeded jobs that finished more than ``PIWARDEN_JOBS_KEPT_DAYS`` ago, in
+    chunks (short transactions: the worker keeps claiming meanwhile); returns how many.
+
+    Without it the table grows by every delivery, erasure round and recurring run, and the
+    claim's index with it. Dead jobs are kept: they wait for staff (retry or inspect)."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=settings.PIWARDEN_JOBS_KEPT_DAYS)
+    old = Job.objects.filter(status=JobStatus.SUCCEEDED, finished_at__lt=cutoff)
+    deleted = 0
+    while chunk := list(old.values_list("pk", flat=True)[:PRUNE_CHUNK]):
+        deleted += Job.objects.filter(pk__in=chunk).delete()[0]
+    return deleted

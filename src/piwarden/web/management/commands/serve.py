@@ -100,14 +100,17 @@ def _fresh_metrics_dir(bind: str) -> Path:
 
 def _schedule_recurring_jobs() -> None:
     """Runs that re-queue themselves: the hourly retention run (collection.md), the outbox
-    sweep every five minutes (outbox.md) and the daily deletion and contract checks."""
+    sweep every five minutes (outbox.md), the daily deletion and contract checks and the
+    daily pruning of succeeded jobs (jobs.md)."""
     from piwarden.collection import tasks as collection
+    from piwarden.jobs import tasks as jobs
     from piwarden.outbox import tasks as outbox
     from piwarden.sharing import tasks as sharing
 
     collection.ensure_scheduled()
     outbox.ensure_scheduled()
     sharing.ensure_scheduled()
+    jobs.ensure_scheduled()
 
 
 def _die_with_parent() -> None:

@@ -75,6 +75,30 @@ def test_a_rolled_back_change_reports_nothing(watcher, make_subject):
     assert freshness.token(slot) == before
 
 
+def test_a_state_update_is_reported_only_when_the_choice_changes(watcher, make_subject):
+    """A grant repeated as a fresh affirmation moves the state's time and event on and leaves
+    every cached decision right: no process is woken. A changed choice is reported."""
+    from django.db import transaction
+
+    from piwarden.audit.actors import Actor
+    from piwarden.consent import services as consent
+    from piwarden.consent.models import ConsentState
+
+    subject = make_subject()
+    with transaction.atomic():
+        consent.grant(actor=Actor.person(subject), subject=subject, purpose="survey",
+                      notice_text="We would like to ask you about our service.", channel="web")
+    slot = freshness.bucket(subject.pk)
+    time.sleep(0.3)  # the grant's own report has arrived
+    before = freshness.token(slot)
+    states = ConsentState.objects.filter(subject=subject, purpose="survey")
+    states.update(changed_at=states.get().changed_at, policy_version="again")
+    time.sleep(0.3)
+    assert freshness.token(slot) == before
+    states.update(choice="withdraw")
+    assert _wait_for(lambda: freshness.token(slot) != before, seconds=1.0)
+
+
 def test_a_watcher_that_missed_changes_forgets_everything_it_cached(watcher):
     """PostgreSQL: the watcher's connection is cut; SQLite: change rows it never read were
     pruned. Either way it cannot know what it missed: every slot gets a new token."""

@@ -17,6 +17,7 @@ from piwarden.alerts.notify import PERMISSION
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.errors import ServiceError
+from piwarden.jobs.services import enqueue_with_caller
 from piwarden.subjects.models import Subject
 
 _KIND = re.compile(r"^[a-z][a-z_]*(\.[a-z][a-z_]*)+$")
@@ -62,7 +63,7 @@ def raise_alert(*, kind: str, severity: str, source: str, summary: str,
     audit.record(actor=actor or Actor.system(source), action="alerts.raised", obj=alert,
                  subject=people[0] if len(people) == 1 else None,
                  detail={"kind": kind, "severity": severity, "subjects": len(people)})
-    transaction.on_commit(lambda: tasks.notify_staff.enqueue(alert.pk))
+    enqueue_with_caller(tasks.notify_staff, alert.pk)
     return alert
 
 

@@ -195,10 +195,11 @@ def verify(*, chunk_size: int = 2000) -> Verification:
 def request_check(*, actor: Actor) -> ChainCheck:
     """Queue a verification for the task worker (the console's "verify now")."""
     from piwarden.audit.tasks import run_chain_check
+    from piwarden.jobs.services import enqueue_with_caller
 
     with transaction.atomic():
         check = ChainCheck.objects.create(requested_by=str(actor))
-        transaction.on_commit(lambda: run_chain_check.enqueue(check.pk))
+        enqueue_with_caller(run_chain_check, check.pk)
     return check
 
 

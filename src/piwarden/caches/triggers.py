@@ -4,7 +4,10 @@ Installed after every ``migrate`` (post_migrate), idempotently: SQLite rebuilds 
 schema changes and drops its triggers with it, so a fixed migration would silently lose them.
 
 What is watched, and why (each is something a cached answer is computed from):
-- consent states and a subject's status: the per-subject decision view;
+- consent states and a subject's status: the per-subject decision view. An update of a state
+  reports only when a column that view reads changes: a grant repeated as a fresh affirmation
+  (a new event, the state's time and event moved on, the choice the same) changes no cached
+  answer, and telling every process about it cost each of them a wake-up per write;
 - §4.4 exceptions: the subject's view and the "any exception on record" flag;
 - catalog releases: the decision rules and collection rules;
 - API clients: the key cache (a revoked key stops working on every host).
@@ -22,22 +25,37 @@ WATCHED = (
     ("catalog_catalogrelease", None, freshness.CATALOG, ("INSERT",)),
     ("clients_apiclient", None, freshness.API_CLIENTS, ("INSERT", "UPDATE", "DELETE")),
 )
+# (table, event) → the columns whose change is reported (every change otherwise): those the
+# decision view reads (consent.decisions._read_views).
+ONLY_WHEN_CHANGED = {
+    ("consent_consentstate", "UPDATE"): ("subject_id", "purpose", "scope", "recipient", "choice"),
+}
 
 
 def _name(table: str, event: str) -> str:
     return f"piwarden_changes_{table}_{event.split()[0].lower()}"
 
 
-def _sqlite(table, column, slot, event) -> str:  # names and numbers from WATCHED, no input
+def _when(table: str, event: str, differ: str) -> str:
+    """`` WHEN (…)`` limiting the trigger to changes of ONLY_WHEN_CHANGED's columns, or ""."""
+    columns = ONLY_WHEN_CHANGED.get((table, event))
+    if not columns:
+        return ""
+    return " WHEN (" + " OR ".join(f"OLD.{c} {differ} NEW.{c}" for c in columns) + ")"
+
+
+def _sqlite(table, column, slot, event) -> list[str]:  # names from WATCHED, no input
     row = "OLD" if event == "DELETE" else "NEW"
     values = []
     if column:
         values.append(f"({row}.{column}, NULL, strftime('%Y-%m-%d %H:%M:%f', 'now'))")
     if slot is not None:
         values.append(f"('', {slot}, strftime('%Y-%m-%d %H:%M:%f', 'now'))")
-    return (f"CREATE TRIGGER IF NOT EXISTS {_name(table, event)} AFTER {event} ON {table} "  # noqa: S608
-            f"BEGIN INSERT INTO caches_change (subject_id, slot, at) VALUES {', '.join(values)}; "
-            f"END")
+    name = _name(table, event)
+    return [f"DROP TRIGGER IF EXISTS {name}",
+            f"CREATE TRIGGER {name} AFTER {event} ON {table}"  # noqa: S608
+            f"{_when(table, event, 'IS NOT')} BEGIN INSERT INTO caches_change "
+            f"(subject_id, slot, at) VALUES {', '.join(values)}; END"]
 
 
 def _pg_function(column: str) -> str:
@@ -72,7 +90,8 @@ def _postgres(table, column, slot, event) -> list[str]:
     if column:
         statements += [
             f"DROP TRIGGER IF EXISTS {name} ON {table}",
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW "
+            f"CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW"
+            f"{_when(table, event, 'IS DISTINCT FROM')} "
             f"EXECUTE FUNCTION piwarden_changes_{column}()",
         ]
     if slot is not None:
@@ -90,8 +109,8 @@ def statements(vendor: str) -> list[str]:
                                   for event in events
                                   for statement in _postgres(table, column, slot, event))]
     if vendor == "sqlite":
-        return [_sqlite(table, column, slot, event)
-                for table, column, slot, events in WATCHED for event in events]
+        return [statement for table, column, slot, events in WATCHED for event in events
+                for statement in _sqlite(table, column, slot, event)]
     return []
 
 

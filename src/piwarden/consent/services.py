@@ -392,7 +392,7 @@ def _write(*, actor: Actor, events: list[ConsentEvent]) -> None:
     erasures = _schedule_erasures([event for event in ending if not event.recipient], statuses)
     if erasures:
         due = max(erasure.due_at for erasure in erasures.values())
-        transaction.on_commit(lambda: _enqueue_erasure(due))  # one task runs them all
+        _enqueue_erasure(due)  # one task runs them all
     regranted, entries = [], []
     for event in events:
         subject, purpose, choice = event.subject, event.purpose, event.choice
@@ -524,13 +524,13 @@ def _enqueue_erasure(due) -> None:
     import datetime
 
     from piwarden.consent.tasks import run_due_erasures
-    from piwarden.jobs.services import enqueue_once
+    from piwarden.jobs.services import enqueue_with_caller
 
     minute = due.replace(second=0, microsecond=0)
     if minute < due:
         minute += datetime.timedelta(minutes=1)
-    enqueue_once(run_due_erasures, run_after=minute,
-                 key=f"consent.erasure:{minute.astimezone(datetime.UTC):%Y-%m-%dT%H:%MZ}")
+    enqueue_with_caller(run_due_erasures.using(run_after=minute),
+                        key=f"consent.erasure:{minute.astimezone(datetime.UTC):%Y-%m-%dT%H:%MZ}")
 
 
 def _keeps_data(subject: Subject, rule: decisions.PurposeRule,

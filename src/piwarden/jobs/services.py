@@ -42,6 +42,26 @@ def enqueue_once(task: Task, *, key: str, run_after: datetime.datetime | None = 
     return backend.enqueue_unique(task, args, kwargs or {}, key=key)
 
 
+def enqueue_with_caller(task: Task, *args, key: str | None = None, **kwargs) -> None:
+    """Queue ``task`` as part of the caller's transaction: the job row commits, or rolls back,
+    with the work that asks for it. Queued after the commit instead, a process that died
+    between the two lost the job, and the work it was for (an export, an erasure, an alert's
+    mail) stayed undone with nothing left to resume it. ``key``: queue it once
+    (``enqueue_once``). Under another backend (tests swap in the immediate one, which runs the
+    task at once) it is queued when the transaction commits, so a task never runs on rows that
+    may still roll back."""
+    def queue():
+        if key is None:
+            task.enqueue(*args, **kwargs)
+        else:
+            enqueue_once(task, key=key, args=args, kwargs=kwargs)
+
+    if isinstance(task.get_backend(), JobBackend):
+        queue()
+    else:
+        transaction.on_commit(queue)
+
+
 def _retryable(job: Job, now: datetime.datetime) -> bool:
     if job.status == JobStatus.DEAD:
         return True

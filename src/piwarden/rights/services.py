@@ -20,6 +20,7 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import DataCategory, Purpose
 from piwarden.errors import ServiceError
+from piwarden.jobs.services import enqueue_with_caller
 from piwarden.rights import deadlines, notify
 from piwarden.rights.models import (
     CLOSED_STATUSES,
@@ -417,7 +418,7 @@ def _begin_cancellation(actor: Actor, req: RightsRequest) -> RightsRequest:
     _transition(req, S.IN_PROGRESS, actor=actor, fields=("cooling_off_until",),
                 note=f"cooling-off until {req.cooling_off_until.date().isoformat()}")
     pk, when = req.pk, req.cooling_off_until
-    transaction.on_commit(lambda: _enqueue_cancellation(pk, when))
+    _enqueue_cancellation(pk, when)
     return req
 
 
@@ -425,7 +426,7 @@ def _enqueue_cancellation(pk, when) -> None:
     from piwarden.rights.tasks import execute_cancellation
 
     if execute_cancellation.get_backend().supports_defer:
-        execute_cancellation.using(run_after=when).enqueue(str(pk))
+        enqueue_with_caller(execute_cancellation.using(run_after=when), str(pk))
     else:  # a backend without deferral: the task checks the time itself, rerun it daily
         log.warning("task backend cannot defer; run the cancellation task after cooling-off")
 

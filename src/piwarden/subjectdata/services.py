@@ -22,6 +22,7 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import Outcome
 from piwarden.catalog.models import DataCategory, ProcessingActivity
+from piwarden.jobs.services import enqueue_with_caller
 from piwarden.subjectdata import archive as files
 from piwarden.subjectdata.models import ArchiveStatus, ErasureRun, ExportArchive, RunStatus
 from piwarden.subjects import registry
@@ -96,7 +97,7 @@ def start_export(*, actor: Actor, subject: Subject, lang: str = "en",
                  detail={"lang": lang, "request_ref": archive.request_ref})
     from piwarden.subjectdata.tasks import build_export_task
 
-    transaction.on_commit(lambda: build_export_task.enqueue(str(archive.pk)))
+    enqueue_with_caller(build_export_task, str(archive.pk))
     return archive
 
 
@@ -229,7 +230,7 @@ def start_erasure(*, actor: Actor, subject: Subject, categories: list[str] | Non
                          "request_ref": run.request_ref})
     from piwarden.subjectdata.tasks import run_erasure_task
 
-    transaction.on_commit(lambda: run_erasure_task.enqueue(str(run.pk)))
+    enqueue_with_caller(run_erasure_task, str(run.pk))
     return run
 
 

@@ -30,6 +30,7 @@ from piwarden.catalog.models import DataCategory, ProcessingActivity, Recipient,
 from piwarden.consent import decisions
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import ConsentState
+from piwarden.jobs.services import enqueue_with_caller
 from piwarden.sharing import packages
 from piwarden.sharing.models import (
     ContractKind,
@@ -203,7 +204,7 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
         if provided and flow.method == Method.PUSH:
             from piwarden.sharing import delivery
 
-            transaction.on_commit(lambda: delivery.push_provision.enqueue(str(provision.pk)))
+            enqueue_with_caller(delivery.push_provision, str(provision.pk))
     return provision, token
 
 
@@ -311,7 +312,7 @@ def record_aggregate_provision(*, actor: Actor, flow: Flow, rows: list[dict], pe
         if flow.method == Method.PUSH:
             from piwarden.sharing import delivery
 
-            transaction.on_commit(lambda: delivery.push_provision.enqueue(str(provision.pk)))
+            enqueue_with_caller(delivery.push_provision, str(provision.pk))
     provision.link_token = token
     return provision
 

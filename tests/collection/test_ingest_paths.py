@@ -3,13 +3,14 @@ table, the duplicate fallback, racing writers."""
 
 import threading
 import uuid
+from datetime import datetime
 
 import pytest
 from django.db import connections, transaction
 
 from piwarden import metrics
 from piwarden.audit.actors import Actor
-from piwarden.collection import minimize, services
+from piwarden.collection import minimize, rows, services
 from piwarden.collection.models import DeviceLink, Event
 from piwarden.consent import decisions
 from piwarden.consent.models import Visitor
@@ -186,3 +187,29 @@ def test_text_that_copy_would_read_as_structure_is_stored_as_sent(person):
     rows = dict(Event.objects.values_list("event_id", "url"))
     assert rows == {"t1\n": "/a\tb\\c?page=x\\y", "t2": "/x"}
     assert Event.objects.get(event_id="t2").referrer == "https://r.cn/\\N"
+
+
+@pytest.mark.django_db
+def test_an_earlier_event_refused_while_the_rest_still_stream(person):
+    """On PostgreSQL the server refuses the first row while later ones are still being
+    written (more rows than one write): the others are stored, that one is a duplicate."""
+    ingest([event("old", subject=person, url="/")])
+    count = rows.Stream.CHUNK * 3
+    batch = ingest([event("old", subject=person, url="/")] + [
+        event(f"s{n}", subject=person, url="/", duration_ms=n) for n in range(count)])
+    assert [r.status for r in batch.results] == ["duplicate"] + ["stored"] * count
+    assert Event.objects.filter(subject=person).count() == count + 1
+
+
+@pytest.mark.django_db
+def test_values_reach_the_table_as_minimized(person, grant):
+    """Times with an offset and microseconds, integers and rounded coordinates are stored as
+    the screening made them (the stream writes them in the database's binary format)."""
+    grant(person, "location.service")
+    when = datetime.fromisoformat("2026-11-25T08:00:00.123456+08:00")
+    ingest([event("v1", subject=person, when=when, url="/", duration_ms=59_999),
+            event("v2", kind="location", subject=person, latitude=-31.2304164,
+                  longitude=121.4737, accuracy_m=5)])
+    first, second = Event.objects.get(event_id="v1"), Event.objects.get(event_id="v2")
+    assert (first.occurred_at, first.duration_ms, first.subject_id) == (when, 59_999, person.pk)
+    assert (second.latitude, second.longitude, second.accuracy_m) == (-31.23, 121.474, 112)

@@ -13,9 +13,10 @@ Built for batches of 1,000 (docs/collection.md, "Speed"):
 - Subjects once found are trusted while their freshness token is unchanged; the others and the
   visitors are looked up in one query.
 - On PostgreSQL the transaction opens before the screening and the accepted rows stream to the
-  table by COPY (``collection.rows``), so the database inserts them while Python minimizes the rest
-  of the batch. A row that was sent before makes the database refuse the COPY, and the batch
-  falls back to an insert whose ``ON CONFLICT`` tells the duplicates apart (``rows.Stream``).
+  table by binary COPY (``collection.rows``), so the database inserts them while Python
+  minimizes the rest of the batch. A row that was sent before makes the database refuse the
+  COPY, and the batch falls back to an insert whose ``ON CONFLICT`` tells the duplicates apart
+  (``rows.Stream``).
 - On SQLite the rows are collected first and inserted after: the write lock is taken only to
   write.
 """
@@ -72,7 +73,7 @@ class Result:
     event_id: str
     status: str  # stored | duplicate | rejected
     code: str = ""
-    dropped: list[str] = field(default_factory=list)
+    dropped: list[str] | tuple = ()  # a list once anything is dropped (most events: nothing)
 
     def as_json(self) -> dict:
         out = {"event_id": self.event_id, "status": self.status}
@@ -251,13 +252,13 @@ def _occurred_at(value, latest: datetime) -> datetime | None:
 # Subject ids as sent → (UUID, its canonical text), None when not one; across batches, as a
 # site sends the same people again and again. A pure function of the text, bounded.
 _uuids: dict[str, tuple[uuid.UUID, str] | None] = {}
-# Subjects found to exist and not be erased, as sent → (UUID, canonical text, freshness slot,
-# the slot's token before they were read). Trusted while the token is unchanged: a change of a
-# subject's status (an erasure) or its deletion changes it, in this process at once and in
-# the others through the database (caches.freshness). Only what was found is kept (a subject
+# Subjects found to exist and not be erased, as sent → (UUID, freshness slot, the slot's token
+# before they were read). Trusted while the token is unchanged: a change of a subject's status
+# (an erasure) or its deletion changes it, in this process at once and in the others through
+# the database (caches.freshness). Only what was found is kept (a subject
 # created later needs no invalidation), and only what was read outside a transaction (a
 # rollback would leave a subject in the cache that never existed).
-_active: dict[str, tuple[uuid.UUID, str, int, int]] = {}
+_active: dict[str, tuple[uuid.UUID, int, int]] = {}
 
 
 def _uuid(text: str) -> tuple[uuid.UUID, str] | None:
@@ -278,15 +279,15 @@ def _uuid(text: str) -> tuple[uuid.UUID, str] | None:
 
 
 def _resolve_subjects(actor: Actor, raw: list[dict]) -> tuple[dict, dict]:
-    """As sent → (subject id, its text): the known, not erased subjects; and the visitors'
+    """As sent → subject id: the known, not erased subjects; and the visitors'
     subjects (created when new, as the cookie banner does for a browser's first choice). One
     query for both, for the subjects not already known and the visitors."""
     token = freshness.token
     active, asked = {}, []
     for text in {e["subject"] for e in raw if isinstance(e.get("subject"), str)}:
         known = _active.get(text)
-        if known is not None and token(known[2]) == known[3]:
-            active[text] = known[:2]
+        if known is not None and token(known[1]) == known[2]:
+            active[text] = known[0]
         elif parsed := _uuid(text):
             slot = freshness.bucket(parsed[0])
             asked.append((text, parsed, slot, token(slot)))
@@ -299,9 +300,9 @@ def _resolve_subjects(actor: Actor, raw: list[dict]) -> tuple[dict, dict]:
         _active.clear()
     for position in found:
         text, parsed, slot, seen = asked[position]
-        active[text] = parsed
+        active[text] = parsed[0]
         if keep:
-            _active[text] = (*parsed, slot, seen)
+            _active[text] = (parsed[0], slot, seen)
     if not browsers:
         return active, {}
     from piwarden.consent.services import visitor_subject
@@ -312,7 +313,7 @@ def _resolve_subjects(actor: Actor, raw: list[dict]) -> tuple[dict, dict]:
         if subject_id is None:
             subject_id = known[position] = visitor_subject(actor=actor,
                                                            visitor_id=visitor_id).pk
-        visitors[text] = (subject_id, str(subject_id))
+        visitors[text] = subject_id
     return active, visitors
 
 
@@ -370,24 +371,33 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
     now = timezone.now()
     raw = [e if isinstance(e, dict) else {} for e in events]
     active, visitors = _resolve_subjects(actor, raw)
-    decisions.prefetch([subject_id for subject_id, _ in (*active.values(), *visitors.values())])
+    decisions.prefetch([*active.values(), *visitors.values()])
     screening = _Screening(kinds, link_purpose, active, visitors, source, now)
-    connection = transaction.get_connection()
     with _collector_paused():
-        if connection.vendor == "postgresql":
-            # The rows go to the table while the rest of the batch is still being minimized,
-            # so the database's work (heap, indexes) runs beside Python's, not after it.
-            with transaction.atomic():
-                stream = rows.Stream(connection, now, source)
-                with connection.execute_wrapper(stream.before_query):
-                    screening.run(raw, stream.add)
-                _record(actor, screening, stream.finish())
-        else:  # SQLite: no round trips to save, and the write lock is taken only to write
-            collected = []
-            screening.run(raw, lambda row, kind: collected.append(row))
-            with transaction.atomic():
-                _record(actor, screening, rows.insert(collected, now))
-    return Batch(screening.results, screening.dropped)
+        _store(actor, screening, raw)
+        # Only the results outlive the batch: the rows and the rest of the screening go
+        # before the collector is back, so it does not scan them on its first run.
+        results, dropped = screening.results, screening.dropped
+        del screening
+    return Batch(results, dropped)
+
+
+def _store(actor: Actor, screening: "_Screening", raw: list[dict]) -> None:
+    """Screen the events, write the accepted ones and the batch's audit record."""
+    connection, now = transaction.get_connection(), screening.now
+    if connection.vendor == "postgresql":
+        # The rows go to the table while the rest of the batch is still being minimized,
+        # so the database's work (heap, indexes) runs beside Python's, not after it.
+        with transaction.atomic():
+            stream = rows.Stream(connection, now)
+            with connection.execute_wrapper(stream.before_query):
+                screening.run(raw, stream.add)
+            _record(actor, screening, stream.finish())
+    else:  # SQLite: no round trips to save, and the write lock is taken only to write
+        collected = []
+        screening.run(raw, collected.append)
+        with transaction.atomic():
+            _record(actor, screening, rows.insert(collected, now))
 
 
 @contextlib.contextmanager
@@ -425,7 +435,7 @@ class _Screening:
         self.accepted_kinds: list[_Kind] = []
         self.accepted_categories: list[frozenset[str]] = []
 
-    def run(self, raw: list[dict], add: Callable[[list, _Kind], object]) -> None:
+    def run(self, raw: list[dict], add: Callable[[list], object]) -> None:
         kinds, link_purpose, active, visitors = (
             self.kinds, self.link_purpose, self.active, self.visitors)
         templates = {name: kind.template(self.source, self.now) for name, kind in kinds.items()}
@@ -450,11 +460,9 @@ class _Screening:
                 result.code = "INVALID_TIME"
                 continue
             sent = event.get("subject")
-            subject = active.get(sent) if isinstance(sent, str) else None
+            subject_id = active.get(sent) if isinstance(sent, str) else None
             visitor = event.get("visitor")
-            device = visitors.get(visitor) if isinstance(visitor, str) else None
-            subject_id = subject[0] if subject is not None else None
-            visitor_subject = device[0] if device is not None else None
+            visitor_subject = visitors.get(visitor) if isinstance(visitor, str) else None
             if sent is not None and subject_id is None:
                 result.code = "UNKNOWN_SUBJECT"
                 continue
@@ -466,7 +474,7 @@ class _Screening:
                 result.code = "INVALID_DATA"
                 continue
             row = templates[kind.kind].copy()
-            gone = result.dropped
+            gone = []
             kept = _clean(kind, data, row, gone)
             if not event.keys() <= _STRUCTURE:
                 gone.extend(sorted(k[:64] for k in event if k not in _STRUCTURE))
@@ -479,7 +487,9 @@ class _Screening:
                     link = (subject_id, visitor_subject)
                 else:
                     gone.append("visitor")
-            owner, owner_text = subject or device
+            if gone:
+                result.dropped = gone
+            owner = subject_id if subject_id is not None else visitor_subject
             key = (owner.int, event_id)  # the same key as the database's: person, sender, id
             if key in seen:
                 result.status = "duplicate"
@@ -498,11 +508,11 @@ class _Screening:
                 dropped.update(gone)
             if link is not None:
                 links[link] = max(occurred_at, links.get(link, occurred_at))
-            row[1], row[_SUBJECT], row[_OCCURRED] = event_id, owner_text, occurred_at
+            row[1], row[_SUBJECT], row[_OCCURRED] = event_id, owner, occurred_at
             accepted.append(result)
             accepted_kinds.append(kind)
             accepted_categories.append(categories)
-            add(row, kind)
+            add(row)
 
 
 def _record(actor: Actor, screening: _Screening, duplicates: set[int]) -> int:

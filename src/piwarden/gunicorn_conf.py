@@ -5,10 +5,15 @@ and the number of workers are given on the command line (which wins over this mo
 ``GUNICORN_CMD_ARGS`` changes anything else.
 
 Why these settings:
-- Threaded workers with keep-alive. A site's back-end sends its API calls one after another on
-  a kept connection; the sync worker closed every connection after one request, so each paid
-  a new TCP connection and gunicorn's accept and close. Threads also let one process wait for
-  several database commits at once. Each thread keeps its own database connection.
+- The threaded worker with keep-alive, and one thread. A site's back-end sends its API calls
+  one after another on a kept connection; the sync worker closed every connection after one
+  request, so each paid a new TCP connection and gunicorn's accept and close. The gthread
+  worker keeps them, whatever its number of threads. One thread per process: with four, a
+  consent write cost about 0.6 ms more server CPU (2.1-2.3 ms against 1.5-1.7 ms per write,
+  bench/decisions.py, same sitting), threads handing the interpreter lock to each other while
+  others wait for their commits. Requests are answered side by side by processes instead
+  (``piwarden serve`` starts twice the cores plus one, as gunicorn advises for workers that
+  wait on a database).
 - The application is loaded once in the master (``preload_app``) and shared by the forked
   workers: a worker starts (and restarts) at once, without importing Django, building the URL
   configuration and the API schemas again. Nothing in the master may hold a database
@@ -44,7 +49,7 @@ class AccessLogger(glogging.Logger):
 
 
 worker_class = "gthread"
-threads = 4
+threads = 1
 # Longer than the idle timeout of the usual proxies and load balancers (60 s), so that they
 # close a kept connection first and never send a request on one the server is closing.
 keepalive = 75

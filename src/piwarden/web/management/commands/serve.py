@@ -60,7 +60,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", default="127.0.0.1:8000")
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1,
+                            help="web worker processes (default: twice the cores plus one)")
 
     def handle(self, *args, bind, workers, **options):
         env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(_fresh_metrics_dir(bind))}

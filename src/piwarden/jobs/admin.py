@@ -29,8 +29,11 @@ class TaskFilter(admin.SimpleListFilter):
 
 @admin.register(Job)
 class JobAdmin(ReadOnlyAdmin):
-    list_display = ("id", "task_name", "status", "attempts", "max_attempts", "run_after",
+    # The task links to the job (its uuid is on the job's page and searchable): a uuid column
+    # squeezed the table past the width of a laptop screen.
+    list_display = ("task_name", "status", "attempts", "max_attempts", "run_after",
                     "started_at", "finished_at", "error_excerpt")
+    list_display_links = ("task_name",)
     list_filter = ("status", TaskFilter, "queue_name")
     search_fields = ("=id", "=dedupe_key", "task_path")
     date_hierarchy = "enqueued_at"

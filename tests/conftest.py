@@ -8,6 +8,7 @@ from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent, ChainHead
 from piwarden.clients.models import ApiClient
 from piwarden.jobs.models import Job, WorkerBeat
+from piwarden.outbox.models import Message
 from piwarden.subjects.models import Subject
 from piwarden.vault import keys
 
@@ -117,6 +118,7 @@ def committed_db(django_db_setup, django_db_blocker):
         subjects = set(Subject.objects.values_list("pk", flat=True))
         clients = set(ApiClient.objects.values_list("pk", flat=True))
         jobs = set(Job.objects.values_list("pk", flat=True))
+        messages = set(Message.objects.values_list("pk", flat=True))
         try:
             yield
         finally:
@@ -128,6 +130,7 @@ def committed_db(django_db_setup, django_db_blocker):
                 Subject.objects.exclude(pk__in=subjects).delete()
                 ApiClient.objects.exclude(pk__in=clients).delete()
                 Job.objects.exclude(pk__in=jobs).delete()
+                Message.objects.exclude(pk__in=messages).delete()
                 WorkerBeat.objects.all().delete()  # workers the test started (and killed)
             finally:
                 append_only.install(connection)

@@ -8,8 +8,8 @@ A webhook's payload holds references (request ids, pseudonyms), never PI values.
 an SMS cannot do without the address or number and the text until it is sent: they are kept
 sealed (``sealed``, under a data key of the message's own, wrapped by the vault's master key)
 and wiped, the wrapped key with them, as soon as the message is sent or given up. What stays
-is the channel, the audience, the kind, the delivery state and the idempotency key: the
-outbox is no second store of PI.
+is the channel, the audience, the kind, the delivery state, the idempotency key and the person
+it was for (until their data is erased: ``subject_data``): the outbox is no second store of PI.
 """
 
 import uuid
@@ -65,6 +65,11 @@ class Message(models.Model):
     concerns_type = models.CharField(max_length=100, blank=True,
                                      help_text="The object the message is about (app.model).")
     concerns_id = models.CharField(max_length=64, blank=True)
+    subject = models.ForeignKey(
+        "subjects.Subject", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="outbox_messages",
+        help_text="The person the message is to or about: rights requests find it here "
+                  "(outbox/subject_data.py). Emptied when the person's data is erased.")
     queued_by = models.CharField(max_length=160)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -126,7 +126,8 @@ def _create(*, actor: Actor, key: str, person, concerns: models.Model | None, de
     existing = Message.objects.filter(idempotency_key=key).first()
     if existing is not None:
         return existing
-    message = Message(id=uuid.uuid4(), idempotency_key=key, queued_by=str(actor), **columns)
+    message = Message(id=uuid.uuid4(), idempotency_key=key, queued_by=str(actor),
+                      subject_id=person.pk if person is not None else None, **columns)
     if concerns is not None:
         message.concerns_type = concerns._meta.label_lower
         message.concerns_id = str(concerns.pk)
@@ -156,8 +157,8 @@ def enqueue(*, actor: Actor, destination: str, payload: dict, concerns: models.M
 
     ``concerns`` is the object the message is about (a deletion request). The same
     ``idempotency_key`` queued twice returns the first message, so a rerun of the caller
-    sends nothing twice. ``subject`` only names the person in the audit record. E-mail and SMS
-    have their own entry points (``enqueue_email``, ``enqueue_sms``).
+    sends nothing twice. ``subject`` names the person in the row and the audit record. E-mail
+    and SMS have their own entry points (``enqueue_email``, ``enqueue_sms``).
     """
     _in_transaction()
     if channel != Channel.WEBHOOK:
@@ -202,10 +203,11 @@ def enqueue_email(*, actor: Actor, to: list[str], subject: str, body: str, audie
     ``audience`` (``egress.Audience``: person, staff, other) is declared by the calling code
     and checked by egress control when the mail leaves. ``source`` names the calling code
     (egress names it in a refusal), ``kind`` what the message is (default: the source).
-    ``concerns`` is the object it is about, ``person`` the data subject the audit record names
-    (the message row names nobody). The addresses, subject line and text are kept sealed until
-    the mail is sent or given up, then wiped. The same ``idempotency_key`` queued twice returns
-    the first message; the e-mail's ``Message-ID`` is derived from it.
+    ``concerns`` is the object it is about, ``person`` the data subject it is to or about (the
+    audit record and the row name them: rights requests find it, ``subject_data``). The
+    addresses, subject line and text are kept sealed until the mail is sent or given up, then
+    wiped. The same ``idempotency_key`` queued twice returns the first message; the e-mail's
+    ``Message-ID`` is derived from it.
     """
     _in_transaction()
     audience = _audience(audience)

@@ -35,7 +35,7 @@ def test_the_outbox_is_a_registered_source():
     assert subject_data.SOURCE in registry.sources()
 
 
-def test_an_export_lists_the_persons_messages_and_the_content_still_held(make_subject):
+def test_r_6_1_an_export_lists_the_persons_messages_and_the_content_still_held(make_subject):
     person, other = make_subject(), make_subject()
     waiting = queue_email(person, "export.waiting")
     sent = queue_sms(person, "export.sent")
@@ -49,7 +49,8 @@ def test_an_export_lists_the_persons_messages_and_the_content_still_held(make_su
     assert rows[str(sent.id)]["recipients"] is None and rows[str(sent.id)]["status"] == "sent"
 
 
-def test_an_erasure_unlinks_the_messages_and_keeps_a_waiting_one_until_sent(make_subject):
+def test_r_6_3_an_erasure_unlinks_the_messages_and_keeps_a_waiting_one_until_sent(
+        make_subject):
     person, other = make_subject(), make_subject()
     waiting = queue_sms(person, "erase.waiting")
     mine_sent = queue_email(person, "erase.sent")

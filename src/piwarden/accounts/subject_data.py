@@ -32,14 +32,12 @@ from piwarden.audit.actors import Actor
 from piwarden.consent.erasure import covered
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
+from piwarden.subjects.registry import iso
 
 NAME = "accounts.account"
 CATEGORIES = ("user.account.id", "user.account.username", "user.account.avatar",
               "user.credentials.security_info", "user.id_info", "user.minor")
 
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def export(subject: Subject) -> dict[str, list[dict]]:
@@ -53,30 +51,30 @@ def export(subject: Subject) -> dict[str, list[dict]]:
     return {
         "account": [{
             "user_name": account.user_name, "id_type": account.id_type,
-            "phone_verified_at": _iso(account.phone_verified_at),
-            "email_verified_at": _iso(account.email_verified_at),
-            "created_at": _iso(account.created_at),
+            "phone_verified_at": iso(account.phone_verified_at),
+            "email_verified_at": iso(account.email_verified_at),
+            "created_at": iso(account.created_at),
             "avatar_png_base64": avatar,
         }],
         "security": [{
             "two_factor_enabled": account.totp_enabled,
-            "two_factor_enabled_at": _iso(account.totp_enabled_at),
+            "two_factor_enabled_at": iso(account.totp_enabled_at),
             "recovery_codes_left": RecoveryCode.objects.filter(
                 account=account, used_at=None).count(),
             "active_sessions": AccountSession.objects.filter(account=account).count(),
-            "last_login": _iso(account.user.last_login),
+            "last_login": iso(account.user.last_login),
         }],
-        "tokens": [{"name": t.name, "created_at": _iso(t.created_at),
-                    "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
+        "tokens": [{"name": t.name, "created_at": iso(t.created_at),
+                    "last_used_at": iso(t.last_used_at), "revoked_at": iso(t.revoked_at)}
                    for t in AccessToken.objects.filter(account=account).order_by("created_at")],
-        "changes": [{"field": c.field, "channel": c.channel, "changed_at": _iso(c.changed_at)}
+        "changes": [{"field": c.field, "channel": c.channel, "changed_at": iso(c.changed_at)}
                     for c in ProfileChange.objects.filter(account=account)],
         "guardian_requests": [
             {"service": g.service, "id_type": g.id_type, "status": g.status,
-             "created_at": _iso(g.created_at), "expires_at": _iso(g.expires_at),
-             "decided_at": _iso(g.decided_at)}
+             "created_at": iso(g.created_at), "expires_at": iso(g.expires_at),
+             "decided_at": iso(g.decided_at)}
             for g in GuardianRequest.objects.filter(account=account).order_by("created_at")],
-        "services": [{"service": s.service, "activated_at": _iso(s.activated_at)}
+        "services": [{"service": s.service, "activated_at": iso(s.activated_at)}
                      for s in ServiceActivation.objects.filter(account=account)
                      .order_by("activated_at")],
     }

@@ -9,13 +9,10 @@ from piwarden.campaigns import selectors, services
 from piwarden.campaigns.models import CampaignEntry
 from piwarden.subjectdata import services as subjectdata
 from piwarden.subjects.models import Subject
-from piwarden.subjects.registry import Erased, Kept
+from piwarden.subjects.registry import Erased, Kept, iso
 
 CATEGORIES = tuple(sorted({c for c, _k in services.FIELDS.values()} | {"user.consent"}))
 
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _person_entries(subject: Subject) -> list[tuple[CampaignEntry, str]]:
@@ -32,13 +29,13 @@ def export(subject: Subject) -> dict[str, list[dict]]:
     for entry, link in _person_entries(subject):
         rows.append({
             "id": str(entry.id), "link": link, "campaign": entry.campaign.name,
-            "campaign_starts_on": _iso(entry.campaign.starts_on),
-            "campaign_ends_on": _iso(entry.campaign.ends_on),
+            "campaign_starts_on": iso(entry.campaign.starts_on),
+            "campaign_ends_on": iso(entry.campaign.ends_on),
             "campaign_location": entry.campaign.location,
             "recorded_via": entry.via, "notice_version": entry.notice_version,
             "consent_form_scan": "held encrypted; ask for a copy" if entry.consent_event_id
             else None,
-            "created_at": _iso(entry.created_at), "claimed_at": _iso(entry.claimed_at),
+            "created_at": iso(entry.created_at), "claimed_at": iso(entry.claimed_at),
             **services.owner_values(owner=subject, entry=entry),
         })
     return {"campaigns_entry": rows}

@@ -30,13 +30,11 @@ from piwarden.consent.models import (
 )
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
+from piwarden.subjects.registry import iso
 
 NAME = "consent.ledger"
 CATEGORIES = ("user.consent", "user.online_id.cookie")
 
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def export(subject: Subject) -> dict[str, list[dict]]:
@@ -47,27 +45,27 @@ def export(subject: Subject) -> dict[str, list[dict]]:
     linked = Visitor.objects.filter(linked_to=subject)
     return {
         "states": [{"purpose": s.purpose, "scope": s.scope, "choice": s.choice,
-                    "policy_version": s.policy_version, "changed_at": _iso(s.changed_at)}
+                    "policy_version": s.policy_version, "changed_at": iso(s.changed_at)}
                    for s in ConsentState.objects.filter(subject=subject)
                    .order_by("purpose", "scope")],
-        "events": [{"occurred_at": _iso(e.occurred_at), "purpose": e.purpose, "scope": e.scope,
+        "events": [{"occurred_at": iso(e.occurred_at), "purpose": e.purpose, "scope": e.scope,
                     "choice": e.choice, "bundled": e.bundled,
                     "policy_version": e.policy_version, "channel": e.channel,
                     "notice": e.notice.sha256, "ip_prefix": e.ip_prefix,
                     "user_agent": e.user_agent, "evidence_file": bool(e.evidence),
                     "by": e.actor_kind} for e in events],
         "notices": [{"notice": n.sha256, "text": n.text} for n in notices],
-        "browsers": [{"browser_id": str(v.visitor_id), "created_at": _iso(v.created_at),
+        "browsers": [{"browser_id": str(v.visitor_id), "created_at": iso(v.created_at),
                       "relation": relation}
                      for relation, rows in (("this browser", visitor), ("linked", linked))
                      for v in rows],
         "exceptions": [{"purpose": x.purpose, "legal_basis": x.legal_basis,
-                        "reason": x.reason, "recorded_at": _iso(x.recorded_at),
-                        "expires_at": _iso(x.expires_at), "revoked_at": _iso(x.revoked_at)}
+                        "reason": x.reason, "recorded_at": iso(x.recorded_at),
+                        "expires_at": iso(x.expires_at), "revoked_at": iso(x.revoked_at)}
                        for x in BasisException.objects.filter(subject=subject)],
         "scheduled_erasures": [{"purpose": x.purpose, "categories": ", ".join(x.categories),
-                                "due_at": _iso(x.due_at), "status": x.status,
-                                "done_at": _iso(x.done_at)}
+                                "due_at": iso(x.due_at), "status": x.status,
+                                "done_at": iso(x.done_at)}
                                for x in ScheduledErasure.objects.filter(subject=subject)],
     }
 

@@ -18,6 +18,8 @@ from piwarden.errors import ServiceError
 from piwarden.jobs.backend import JobBackend, notify_workers
 from piwarden.jobs.models import Job, JobStatus
 
+PRUNE_CHUNK = 5000  # succeeded jobs deleted per transaction
+
 
 class JobError(ServiceError):
     """A job that cannot be changed as asked."""
@@ -94,9 +96,6 @@ def retry(*, actor: Actor, job: Job) -> Job:
                          "attempts": previous["attempts"]})
     notify_workers()
     return job
-
-
-PRUNE_CHUNK = 5000
 
 
 def prune_succeeded(*, now: datetime.datetime | None = None) -> int:

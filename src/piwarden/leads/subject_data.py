@@ -5,21 +5,18 @@ from piwarden.leads import selectors, services
 from piwarden.leads.models import Lead
 from piwarden.subjectdata import services as subjectdata
 from piwarden.subjects.models import Subject
-from piwarden.subjects.registry import Erased
+from piwarden.subjects.registry import Erased, iso
 
 CATEGORIES = tuple(sorted({category for category, _key in services.FIELDS.values()}))
 
-
-def _iso(value):
-    return value.isoformat() if value else None
 
 
 def _row(lead: Lead, owner: Subject, link: str) -> dict:
     return {
         "id": str(lead.id), "link": link, "status": lead.status, "channel": lead.channel,
         "notice_version": lead.notice_version, "submissions": lead.submissions,
-        "created_at": _iso(lead.created_at), "last_submitted_at": _iso(lead.last_submitted_at),
-        "closed_at": _iso(lead.closed_at), "claimed_at": _iso(lead.claimed_at),
+        "created_at": iso(lead.created_at), "last_submitted_at": iso(lead.last_submitted_at),
+        "closed_at": iso(lead.closed_at), "claimed_at": iso(lead.claimed_at),
         **services.owner_values(owner=owner, lead=lead),
     }
 

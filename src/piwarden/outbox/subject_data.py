@@ -15,7 +15,7 @@ from django.utils import timezone
 from piwarden.audit import services as audit
 from piwarden.outbox import sealing
 from piwarden.outbox.models import Channel, Message
-from piwarden.subjects.registry import Erased, Kept, Source
+from piwarden.subjects.registry import Erased, Kept, Source, iso
 
 NAME = "outbox.messages"
 CATEGORIES = ("user.contact.email", "user.contact.phone", "user.communication.content")
@@ -24,14 +24,11 @@ _ADDRESS = {Channel.EMAIL: "user.contact.email", Channel.SMS: "user.contact.phon
 _SENT_WITHIN = datetime.timedelta(days=1)
 
 
-def _iso(value):
-    return value.isoformat() if value else None
-
 
 def _row(message: Message) -> dict:
     row = {"id": str(message.id), "channel": message.channel, "kind": message.kind,
-           "status": message.status, "queued_at": _iso(message.created_at),
-           "sent_at": _iso(message.sent_at), "recipients": None, "subject_line": None,
+           "status": message.status, "queued_at": iso(message.created_at),
+           "sent_at": iso(message.sent_at), "recipients": None, "subject_line": None,
            "text": None}
     if message.has_content:
         content = sealing.open_content(message)
@@ -53,14 +50,14 @@ def erase(*, actor, subject, categories=None) -> Erased:
     if categories is not None and not set(categories) & set(CATEGORIES):
         return result
     messages = Message.objects.filter(subject=subject)
-    waiting = [message for message in messages if message.has_content]
+    waiting = list(messages.exclude(sealed=b"").values_list("channel", flat=True))
     unlinked = messages.update(subject=None)
     if unlinked:
         audit.record(actor=actor, action="outbox.unlinked", subject=subject,
                      detail={"messages": unlinked, "waiting": len(waiting)})
         result.anonymized += unlinked
     until = timezone.localdate() + _SENT_WITHIN
-    for category in sorted({_ADDRESS[message.channel] for message in waiting}):
+    for category in sorted({_ADDRESS[channel] for channel in waiting}):
         result.kept.append(Kept(
             category=category, legal_basis="contract", until=until,
             reason="A message to you still being sent (such as the confirmation of this "

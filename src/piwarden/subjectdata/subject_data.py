@@ -12,25 +12,23 @@ from piwarden.subjectdata import archive as files
 from piwarden.subjectdata.models import ArchiveStatus, ErasureRun, ExportArchive
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
+from piwarden.subjects.registry import iso
 
 NAME = "subjectdata.requests"
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
 
 def export(subject: Subject) -> dict[str, list[dict]]:
     return {
-        "exports": [{"id": str(a.pk), "status": a.status, "created_at": _iso(a.created_at),
-                     "ready_at": _iso(a.ready_at), "expires_at": _iso(a.expires_at),
+        "exports": [{"id": str(a.pk), "status": a.status, "created_at": iso(a.created_at),
+                     "ready_at": iso(a.ready_at), "expires_at": iso(a.expires_at),
                      "downloads": a.downloads}
                     for a in ExportArchive.objects.filter(subject=subject)
                     .order_by("created_at")],
         "erasure_runs": [{"id": str(r.pk), "status": r.status,
                           "categories": "all" if r.categories is None
                           else " ".join(r.categories),
-                          "created_at": _iso(r.created_at), "done_at": _iso(r.done_at)}
+                          "created_at": iso(r.created_at), "done_at": iso(r.done_at)}
                          for r in ErasureRun.objects.filter(subject=subject)
                          .order_by("created_at")],
     }

@@ -31,6 +31,11 @@ from datetime import date
 from django.db.models import Model
 
 
+def iso(value) -> str | None:
+    """A date or time as an export row holds it: ISO 8601 text, or None."""
+    return value.isoformat() if value is not None else None
+
+
 @dataclass(frozen=True)
 class Kept:
     """Data a source keeps after an erasure because a law requires it."""

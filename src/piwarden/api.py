@@ -14,11 +14,15 @@ from piwarden.catalog.api import router as catalog_router
 from piwarden.collection.api import router as collection_router
 from piwarden.consent.api import router as consent_router
 from piwarden.errors import ServiceError
+from piwarden.incidents.api import router as incidents_router
 from piwarden.leads.api import router as leads_router
+from piwarden.notify.api import router as notify_router
 from piwarden.partners.api import router as partners_router
 from piwarden.payments.api import router as payments_router
+from piwarden.policy.api import router as policy_router
 from piwarden.rights.api import router as rights_router
 from piwarden.sharing.api import router as sharing_router
+from piwarden.sites.api import router as sites_router
 from piwarden.subjectdata.api import router as subjectdata_router
 
 api = NinjaAPI(
@@ -78,3 +82,7 @@ api.add_router("/payments/", payments_router)
 api.add_router("/rights/", rights_router)
 api.add_router("/subject-data/", subjectdata_router)
 api.add_router("/sharing/", sharing_router)
+api.add_router("/notify/", notify_router)
+api.add_router("/incidents/", incidents_router)
+api.add_router("/policy/", policy_router)
+api.add_router("/sites/", sites_router)

@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "piwarden.outbox",
     "piwarden.sharing",
     "piwarden.roles",
+    "piwarden.notify",
+    "piwarden.policy",
+    "piwarden.sites",
+    "piwarden.incidents",
     "piwarden.jobs",
 ]
 

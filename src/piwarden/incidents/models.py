@@ -1,0 +1,1 @@
+"""PI security incidents, drills and the evidence pack (docs/incidents.md)."""

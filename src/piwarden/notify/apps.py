@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NotifyConfig(AppConfig):
+    name = "piwarden.notify"
+    verbose_name = "Notifications"

@@ -1,0 +1,1 @@
+"""Notification campaigns: telling many people at once (docs/notify.md)."""

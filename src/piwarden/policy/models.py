@@ -1,0 +1,1 @@
+"""The privacy policy as versioned data (docs/policy.md)."""

@@ -125,6 +125,8 @@ def committed_db(django_db_setup, django_db_blocker):
             append_only.remove(connection)
             try:
                 with connection.cursor() as cursor:
+                    cursor.execute("DELETE FROM audit_auditsubject WHERE event_id IN (SELECT id "
+                                   "FROM audit_auditevent WHERE seq > %s)", [head.seq])
                     cursor.execute("DELETE FROM audit_auditevent WHERE seq > %s", [head.seq])
                 ChainHead.objects.filter(pk=1).update(seq=head.seq, hash=head.hash)
                 Subject.objects.exclude(pk__in=subjects).delete()

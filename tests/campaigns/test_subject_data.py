@@ -10,6 +10,7 @@ from django.core import serializers
 from django.utils import timezone
 
 from piwarden.audit.actors import Actor
+from piwarden.audit.models import AuditEvent
 from piwarden.campaigns.models import CampaignEntry
 from piwarden.consent import services as consent
 from piwarden.leads import services as leads
@@ -90,6 +91,12 @@ def test_claimed_records_follow_the_account(account):
     assert not Lead.objects.exists()
 
 
+def _named(action):
+    """The people the last ``action`` record names in its child rows (V-5.3a)."""
+    record = AuditEvent.objects.filter(action=action).last()
+    return set(record.touched.values_list("subject_id", flat=True))
+
+
 def test_retention_expires_old_rows():
     old, recent = _lead(), _lead(phone="+8613900139001")
     Lead.objects.filter(pk=old.pk).update(
@@ -109,6 +116,8 @@ def test_retention_expires_old_rows():
     assert retentions["campaigns.entries"].expire(actor=ACTOR, before=entry_cut, limit=10) == 1
     assert list(CampaignEntry.objects.all()) == [new_entry]
     assert retentions["campaigns.entries"].due(entry_cut) == 0
+    assert _named("leads.expired") == {old.subject_id}
+    assert _named("campaigns.entries_expired") == {old_entry.subject_id}
 
 
 def test_no_plaintext_pi_in_any_table(account, client_for):

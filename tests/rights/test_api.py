@@ -130,3 +130,28 @@ def test_portability_through_the_api_ends_with_the_download_link(
                         HTTP_AUTHORIZATION=f"Bearer {token}").json()
     assert data["status"] == "completed"
     assert data["export_url"] == f"/privacy/data/exports/{req.export_archive_id}/"
+
+
+def test_v_5_3a_a_back_end_reading_requests_is_recorded_with_the_people_it_got(
+        account, django_capture_on_commit_callbacks):
+    """V-5.3a: a key that reads other people's requests is named with each of them in the
+    audit trail, so an incident about that key can scope whom it read."""
+    from piwarden.audit import scoping
+    from piwarden.audit.models import AuditEvent
+    from piwarden.clients.models import ApiClient
+
+    reader, writer = _client_key("rights:read"), _client_key("rights:read", "rights:write")
+    body = {"subject": str(account.subject_id), "type": "explanation", "text": "Why?",
+            "notice_version": policy_version()}
+    with django_capture_on_commit_callbacks(execute=True):
+        rid = _post(f"{BASE}/requests", body, writer).json()["id"]
+    before = AuditEvent.objects.count()
+    Client().get(f"{BASE}/requests", HTTP_AUTHORIZATION=f"Bearer {reader}")
+    Client().get(f"{BASE}/requests/{rid}", HTTP_AUTHORIZATION=f"Bearer {reader}")
+    reads = list(AuditEvent.objects.filter(seq__gt=before).order_by("seq"))
+    assert [r.action for r in reads] == ["rights.requests_read", "rights.request_read"]
+    client = ApiClient.objects.get(name="site-('rights:read',)")
+    found = scoping.scope(actor_kind="api_client", actor_id=str(client.pk),
+                          start=reads[0].occurred_at, end=reads[-1].occurred_at)
+    assert set(found.people) == {str(account.subject_id)}
+    assert found.read == {str(account.subject_id)}

@@ -49,6 +49,7 @@ from piwarden.audit.models import Outcome
 from piwarden.consent import services as consent
 from piwarden.outbox import services as outbox
 from piwarden.sharing import egress
+from piwarden.sites import guard
 from piwarden.subjects.models import SubjectKind, SubjectStatus
 from piwarden.subjects.services import change_status, create_subject
 from piwarden.vault import fields as vault_fields
@@ -911,6 +912,7 @@ def missing_fields(account: Account, service: str) -> list[str]:
 def activate_service(*, account: Account, service: str) -> ServiceActivation:
     if not registry.exists(service):
         raise AccountError("SERVICE_UNKNOWN", _("There is no such service."), status=404)
+    guard.check_open(function=service, error=AccountError)  # 410 once it has ended
     missing = missing_fields(account, service)
     if missing:
         raise AccountError("FIELDS_MISSING", _("Complete your profile to use this service."),

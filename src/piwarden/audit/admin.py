@@ -3,13 +3,15 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from piwarden.audit import services
 from piwarden.audit.actors import Actor
-from piwarden.audit.models import AuditEvent, ChainCheck
+from piwarden.audit.models import AuditEvent, AuditSubject, ChainCheck
 from piwarden.readonly_admin import ReadOnlyAdmin
 
 
@@ -23,8 +25,30 @@ class AuditEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [*(field.name for field in self.model._meta.fields), "people_named"]
 
+    @admin.display(description=_("People named (child rows)"))
+    def people_named(self, obj):
+        touched = obj.detail.get("touched") if isinstance(obj.detail, dict) else None
+        if not touched:
+            return "-"
+        url = reverse("admin:audit_auditsubject_changelist") + f"?event__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, touched.get("count"))
+
+
+@admin.register(AuditSubject)
+class AuditSubjectAdmin(ReadOnlyAdmin):
+    """Who each record's action touched; search by a person's id to see every record naming
+    them."""
+
+    list_display = ("event", "subject_id")
+    search_fields = ("=subject__id", "=event__seq")
+    list_select_related = ("event",)
+    show_full_result_count = False
+    raw_id_fields = ("event", "subject")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["event", "subject"]
 
 
 @admin.register(ChainCheck)

@@ -1,6 +1,7 @@
 """The audit trail: one append-only, hash-chained record per action on personal information."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.audit.actors import ActorKind
 
@@ -69,7 +70,10 @@ class AuditEvent(models.Model):
         # ``hash`` needs none of its own: each one is the next record's unique ``prev_hash``.
         constraints = [models.UniqueConstraint(fields=["prev_hash"], name="audit_prev_hash_unique")]
         indexes = [models.Index(fields=["occurred_at"]),
-                   models.Index(fields=["action"], name="audit_action_idx")]
+                   models.Index(fields=["action"], name="audit_action_idx"),
+                   # Impact scoping: one actor's records in a time window (audit.scoping).
+                   models.Index(fields=["actor_kind", "actor_id", "occurred_at"],
+                                name="audit_actor_time_idx")]
 
     def __str__(self):
         return f"#{self.seq} {self.action} by {self.actor_kind}:{self.actor_id}"
@@ -81,6 +85,55 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("audit records cannot be deleted")
+
+
+class AuditSubjectQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("the people an audit record names cannot be changed")
+
+    def delete(self):
+        raise AppendOnlyError("the people an audit record names cannot be removed")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AppendOnlyError("the people an audit record names cannot be changed")
+
+    def bulk_create(self, objs, *args, **kwargs):
+        raise AppendOnlyError("written only by audit.services.record, with the record")
+
+
+class AuditSubject(models.Model):
+    """One person an audit record's action touched (a batch, a list, an API read of many).
+
+    Written with its record, in the same transaction. The record's ``detail["touched"]``
+    holds the count and a SHA-256 of the sorted subject ids, inside the record's hash, so a
+    row removed or added here is found by ``verify``.
+    """
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, related_name="touched",
+                              db_index=False)
+    subject = models.ForeignKey("subjects.Subject", on_delete=models.PROTECT,
+                                related_name="audit_touches", db_index=False)
+
+    objects = AuditSubjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("person an audit record names")
+        verbose_name_plural = _("people audit records name")
+        # The unique pair is the index on ``event`` (scoping reads subject ids from it).
+        constraints = [models.UniqueConstraint(fields=["event", "subject"],
+                                               name="audit_subject_unique")]
+        indexes = [models.Index(fields=["subject"], name="audit_subject_subject_idx")]
+
+    def __str__(self):
+        return f"record {self.event_id} touched {self.subject_id}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("the people an audit record names cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("the people an audit record names cannot be removed")
 
 
 class ChainHead(models.Model):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import models, transaction
 from django.utils import timezone
 
-from piwarden.audit import store
+from piwarden.audit import store, touch
 from piwarden.audit.actors import Actor
 from piwarden.audit.chain import CONTENT_FIELDS, GENESIS_HASH, compute_hash, content_digest_of
 from piwarden.audit.context import request_id_var
@@ -58,16 +58,31 @@ def record(
     outcome: Outcome = Outcome.SUCCESS,
     detail: dict | None = None,
     request_id: str | None = None,
+    subjects: Iterable = (),
 ) -> AuditEvent:
     """Append one record to the chain inside the caller's transaction.
 
     Must be called in ``transaction.atomic``: the record then commits or rolls back with the
     action it describes. Never pass PI values: name categories and objects, not their contents.
+    ``subjects``: everyone else the action touched (``Subject``s or their ids), kept as the
+    record's child rows (``AuditSubject``) with their digest in ``detail["touched"]``.
     """
     return record_many([{
         "actor": actor, "action": action, "subject": subject, "obj": obj,
         "categories": categories, "purpose": purpose, "legal_basis": legal_basis,
-        "outcome": outcome, "detail": detail, "request_id": request_id}])[0]
+        "outcome": outcome, "detail": detail, "request_id": request_id,
+        "subjects": subjects}])[0]
+
+
+@transaction.atomic
+def record_read(*, actor: Actor, action: str, subjects: Iterable,
+                categories: Iterable[str] = (), purpose: str = "",
+                obj: models.Model | None = None, detail: dict | None = None) -> AuditEvent:
+    """One record for a read that handed other people's PI to its caller (an API answer, a
+    list): everyone in the answer is named in its child rows. A read is its own action, so
+    it commits on its own (the caller's views hold no transaction)."""
+    return record(actor=actor, action=action, subjects=subjects, categories=categories,
+                  purpose=purpose, obj=obj, detail=detail)
 
 
 def record_many(entries: list[dict]) -> list[AuditEvent]:
@@ -76,13 +91,19 @@ def record_many(entries: list[dict]) -> list[AuditEvent]:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise AuditError("audit.record() must run inside the caller's transaction.atomic block")
-    checked = [_content(**entry) for entry in entries]
+    checked, touched = [], []
+    for entry in entries:
+        values, subject, ids = _content(**entry)
+        checked.append((values, subject))
+        touched.append(ids)
     digests = [content_digest_of(values) for values, _ in checked]
     try:
         rows = store.append_many(connection, [_stored(values) for values, _ in checked],
                                  digests)
     except store.MissingHeadError:
         raise AuditError("the audit chain head is missing; run `piwarden audit verify`") from None
+    if any(touched):
+        touch.write([(row[0], ids) for row, ids in zip(rows, touched, strict=True) if ids])
     return [_event(connection, values, subject, row)
             for (values, subject), row in zip(checked, rows, strict=True)]
 
@@ -90,9 +111,9 @@ def record_many(entries: list[dict]) -> list[AuditEvent]:
 def _content(*, actor: Actor, action: str, subject=None, obj: models.Model | None = None,
              categories: Iterable[str] = (), purpose: str = "", legal_basis: str = "",
              outcome: Outcome = Outcome.SUCCESS, detail: dict | None = None,
-             request_id: str | None = None) -> tuple[list, object]:
+             request_id: str | None = None, subjects: Iterable = ()) -> tuple[list, object, list]:
     """Check one action's description; return its record's content (values in
-    ``CONTENT_FIELDS`` order) and the subject it names."""
+    ``CONTENT_FIELDS`` order), the subject it names and the ids of the others it touched."""
     if not isinstance(actor, Actor):
         raise AuditError("actor must be an audit.actors.Actor")
     if not _ACTION.match(action):
@@ -107,6 +128,11 @@ def _content(*, actor: Actor, action: str, subject=None, obj: models.Model | Non
         raise AuditError(f"not in the data catalog: {unknown}")
     detail = detail or {}
     _check_detail(detail)
+    ids = touch.ids(subjects) if subjects else []
+    if ids:
+        if touch.KEY in detail:
+            raise AuditError(f"detail.{touch.KEY} is written by record() from subjects=")
+        detail = {**detail, touch.KEY: touch.summary(ids)}
     return [
         timezone.now(),
         actor.kind,
@@ -121,7 +147,7 @@ def _content(*, actor: Actor, action: str, subject=None, obj: models.Model | Non
         request_id if request_id is not None else request_id_var.get(),
         outcome,
         detail,
-    ], subject
+    ], subject, ids
 
 
 _JSON_AT = [CONTENT_FIELDS.index(name) for name in ("categories", "detail")]
@@ -171,18 +197,25 @@ def verify(*, chunk_size: int = 2000) -> Verification:
     if head is None:
         return Verification(False, 0, 0, "", 1, None, "the chain head row is missing")
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size):
-        if event.seq != expected_seq:
-            problem = f"record #{expected_seq} is missing (next one found is #{event.seq})"
-            return Verification(False, checked, head.seq, head.hash, expected_seq, None, problem)
-        problem = ""
-        if event.prev_hash != prev_hash:
-            problem = "its link to the previous record is broken (removed, moved or re-linked)"
-        elif compute_hash(event) != event.hash:
-            problem = "its contents do not match its hash (changed after it was written)"
-        if problem:
-            return Verification(False, checked, head.seq, head.hash, event.seq, event.pk, problem)
-        expected_seq, prev_hash, checked = expected_seq + 1, event.hash, checked + 1
+    for chunk in _chunks(AuditEvent.objects.order_by("seq").iterator(chunk_size=chunk_size),
+                         chunk_size):
+        people = touch.named_in(chunk)
+        for event in chunk:
+            if event.seq != expected_seq:
+                problem = f"record #{expected_seq} is missing (next one found is #{event.seq})"
+                return Verification(False, checked, head.seq, head.hash, expected_seq, None,
+                                    problem)
+            problem = ""
+            if event.prev_hash != prev_hash:
+                problem = "its link to the previous record is broken (removed, moved or re-linked)"
+            elif compute_hash(event) != event.hash:
+                problem = "its contents do not match its hash (changed after it was written)"
+            else:
+                problem = touch.mismatch(event, people.get(event.pk, ()))
+            if problem:
+                return Verification(False, checked, head.seq, head.hash, event.seq, event.pk,
+                                    problem)
+            expected_seq, prev_hash, checked = expected_seq + 1, event.hash, checked + 1
     if (head.seq, head.hash) != (checked, prev_hash):
         return Verification(
             False, checked, head.seq, head.hash, checked + 1, None,
@@ -190,6 +223,17 @@ def verify(*, chunk_size: int = 2000) -> Verification:
             "(records removed from the end, or the head was altered)",
         )
     return Verification(True, checked, head.seq, head.hash)
+
+
+def _chunks(events, size: int):
+    chunk = []
+    for event in events:
+        chunk.append(event)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def request_check(*, actor: Actor) -> ChainCheck:

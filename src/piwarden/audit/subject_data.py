@@ -1,14 +1,17 @@
 """The audit trail in the subject-data registry.
 
-Export: the records about the subject — when, who (kind and id of the actor; another
+Export: the records about the subject (its ``subject``, or one of the people a record's child
+rows name) — when, who (kind and id of the actor; another
 person's id is withheld), what action, on which categories, for which purpose and legal
 basis, and the outcome. Details are left out: they may name other objects. Erase: nothing; the
 trail is append-only evidence that holds keys and names, never PI values, and is kept under a
 legal obligation.
 """
 
+from django.db.models import Q
+
 from piwarden.audit.actors import Actor, ActorKind
-from piwarden.audit.models import AuditEvent
+from piwarden.audit.models import AuditEvent, AuditSubject
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject
 
@@ -20,7 +23,9 @@ COLUMNS = ("seq", "occurred_at", "actor_kind", "actor_id", "action", "object_typ
 def export(subject: Subject) -> dict[str, list[dict]]:
     own = str(subject.pk)
     rows = []
-    for values in (AuditEvent.objects.filter(subject=subject).order_by("seq")
+    named = AuditSubject.objects.filter(subject=subject).values("event_id")
+    about = AuditEvent.objects.filter(Q(subject=subject) | Q(pk__in=named))
+    for values in (about.order_by("seq")
                    .values_list(*COLUMNS).iterator(chunk_size=2000)):
         row = dict(zip(COLUMNS, values, strict=True))
         row["occurred_at"] = row["occurred_at"].isoformat()
@@ -32,7 +37,8 @@ def export(subject: Subject) -> dict[str, list[dict]]:
 
 
 def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> registry.Erased:
-    if not AuditEvent.objects.filter(subject=subject).exists():
+    if not (AuditEvent.objects.filter(subject=subject).exists()
+            or AuditSubject.objects.filter(subject=subject).exists()):
         return registry.Erased()
     return registry.Erased(kept=[registry.Kept(
         category="user.log.usage", legal_basis="legal_obligation", until=None,
@@ -42,6 +48,6 @@ def erase(*, actor: Actor, subject: Subject, categories: set[str] | None) -> reg
 
 
 def register() -> None:
-    registry.register(registry.Source(name=NAME, models=(AuditEvent,),
+    registry.register(registry.Source(name=NAME, models=(AuditEvent, AuditSubject),
                                       categories=("user.log.usage",), export=export,
                                       erase=erase))

@@ -342,5 +342,6 @@ def expire(*, actor: Actor, before, limit: int) -> int:
     if entries:
         erase_entries(actor=actor, entries=entries, categories=None)
         audit.record(actor=actor, action="campaigns.entries_expired", purpose=PURPOSE,
-                     legal_basis="consent", detail={"count": len(entries)})
+                     legal_basis="consent", detail={"count": len(entries)},
+                     subjects=[entry.subject_id for entry in entries])
     return len(entries)

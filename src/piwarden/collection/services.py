@@ -46,6 +46,7 @@ from piwarden.collection.models import DeviceLink
 from piwarden.consent import decisions
 from piwarden.consent.models import Visitor
 from piwarden.errors import ServiceError
+from piwarden.sites import guard
 from piwarden.subjects.models import Subject, SubjectStatus
 
 MAX_BATCH = 1000
@@ -368,6 +369,9 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
     if len(events) > MAX_BATCH:
         raise BatchError("BATCH_TOO_LARGE", f"Send at most {MAX_BATCH} events per batch.")
     kinds, link_purpose = _kinds(minimize.ip_key())
+    gone = _gone_kinds(kinds, events)
+    if gone:
+        kinds = {name: kind for name, kind in kinds.items() if name not in gone}
     now = timezone.now()
     raw = [e if isinstance(e, dict) else {} for e in events]
     active, visitors = _resolve_subjects(actor, raw)
@@ -379,7 +383,25 @@ def ingest(*, actor: Actor, source: str, events: list) -> Batch:
         # before the collector is back, so it does not scan them on its first run.
         results, dropped = screening.results, screening.dropped
         del screening
+    if gone:
+        for event, result in zip(raw, results, strict=True):
+            if result.code == "UNKNOWN_KIND" and event.get("kind") in gone:
+                result.code = "GONE"
     return Batch(results, dropped)
+
+
+def _gone_kinds(kinds: dict[str, "_Kind"], events: list) -> frozenset[str]:
+    """Event kinds whose purpose belongs only to ended services (R-6.6); their events are
+    rejected with ``GONE``, and a batch of nothing else answers 410. A dict lookup per call
+    while no service has ended (``sites.guard``)."""
+    closed = guard.closed_purposes()
+    if not closed:
+        return frozenset()
+    gone = frozenset(name for name, kind in kinds.items() if kind.purpose in closed)
+    if gone and all(isinstance(e, dict) and e.get("kind") in gone for e in events):
+        raise BatchError("GONE", "This service has ended: it no longer collects these events.",
+                         status=410, detail={"kinds": sorted(gone)})
+    return gone
 
 
 def _store(actor: Actor, screening: "_Screening", raw: list[dict]) -> None:
@@ -434,6 +456,7 @@ class _Screening:
         self.accepted: list[Result] = []
         self.accepted_kinds: list[_Kind] = []
         self.accepted_categories: list[frozenset[str]] = []
+        self.accepted_owners: list[uuid.UUID] = []
 
     def run(self, raw: list[dict], add: Callable[[list], object]) -> None:
         kinds, link_purpose, active, visitors = (
@@ -441,8 +464,8 @@ class _Screening:
         templates = {name: kind.template(self.source, self.now) for name, kind in kinds.items()}
         decide, latest = decisions.decide, self.now + MAX_CLOCK_SKEW
         results, dropped, links, seen = self.results, self.dropped, self.links, set()
-        accepted, accepted_kinds, accepted_categories = (
-            self.accepted, self.accepted_kinds, self.accepted_categories)
+        accepted, accepted_kinds, accepted_categories, accepted_owners = (
+            self.accepted, self.accepted_kinds, self.accepted_categories, self.accepted_owners)
         for event in raw:
             event_id = event.get("event_id")
             if not isinstance(event_id, str) or not _EVENT_ID.match(event_id):
@@ -512,19 +535,22 @@ class _Screening:
             accepted.append(result)
             accepted_kinds.append(kind)
             accepted_categories.append(categories)
+            accepted_owners.append(owner)
             add(row)
 
 
 def _record(actor: Actor, screening: _Screening, duplicates: set[int]) -> int:
     """After the rows: set each accepted event's status, write the device links and one
     audit record for the batch; return how many events were stored."""
-    stored, purposes, groups = 0, Counter(), set()
+    stored, purposes, groups, people = 0, Counter(), set(), set()
+    owners = screening.accepted_owners
     for number, result in enumerate(screening.accepted):
         if number in duplicates:
             result.status = "duplicate"
             continue
         result.status = "stored"
         stored += 1
+        people.add(owners[number])
         purposes[screening.accepted_kinds[number].purpose] += 1
         groups.add(screening.accepted_categories[number])
     categories = set().union(*groups)
@@ -532,6 +558,7 @@ def _record(actor: Actor, screening: _Screening, duplicates: set[int]) -> int:
     if links:
         _store_links(links)
         categories.add(LINK_CATEGORY)
+        people.update(person for pair in links for person in pair)
     rejected = Counter(r.code for r in results if r.status == "rejected")
     single = next(iter(purposes)) if len(purposes) == 1 else ""
     audit.record(
@@ -541,6 +568,7 @@ def _record(actor: Actor, screening: _Screening, duplicates: set[int]) -> int:
                 "duplicates": sum(1 for r in results if r.status == "duplicate"),
                 "rejected": dict(sorted(rejected.items())),
                 "purposes": dict(sorted(purposes.items())), "device_links": len(links)},
+        subjects=people,
     )
     if stored:
         transaction.on_commit(functools.partial(metrics.EVENTS_INGESTED.inc, stored))

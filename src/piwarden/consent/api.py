@@ -18,6 +18,7 @@ from ninja.utils import check_csrf
 from piwarden import metrics
 from piwarden.accounts.auth import ACCOUNT_AUTH, AccountSessionAuth
 from piwarden.api_errors import ApiError
+from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Purpose
 from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
@@ -39,6 +40,7 @@ from piwarden.consent.schemas import (
     MyChoiceIn,
     PurposeStateOut,
 )
+from piwarden.policy.selectors import banner_version
 from piwarden.subjects.models import Subject
 from piwarden.web.ratelimit import allow, client_ip
 
@@ -99,8 +101,12 @@ def subject_functions(request, subject_id: uuid.UUID, lang: str = "en"):
 
 @router.get("/subjects/{subject_id}/events", response=list[EventOut], auth=STAFF_OR_CLIENT)
 def subject_events(request, subject_id: uuid.UUID):
-    require_scope(request, Scope.CONSENT_READ)
-    return list(selectors.history(_subject(subject_id)))
+    actor = require_scope(request, Scope.CONSENT_READ)
+    subject = _subject(subject_id)
+    events = list(selectors.history(subject))
+    audit.record_read(actor=actor, action="consent.history_read", subjects=[subject],
+                      categories=["user.consent"], detail={"events": len(events)})
+    return events
 
 
 @router.post("/subjects/{subject_id}/events", response={201: ChoiceResult}, auth=STAFF_OR_CLIENT)
@@ -223,7 +229,7 @@ def my_functions(request, lang: str = "en"):
 @router.get("/banner/config", auth=None)
 def banner_config(request, lang: str = "en"):
     """The categories, items and texts the banner shows (public, no personal data)."""
-    return selectors.banner_config(services.policy_version(), lang)
+    return selectors.banner_config(banner_version() or services.policy_version(), lang)
 
 
 @router.post("/banner/choices", response={201: BannerChoiceOut}, auth=None)
@@ -236,7 +242,8 @@ def banner_choice(request, payload: BannerChoiceIn, response: HttpResponse):
     """
     if not allow("banner", client_ip(request), limit=settings.PIWARDEN_BANNER_RATE, window=60):
         raise ApiError(429, "RATE_LIMITED", "Too many choices from this address; try later.")
-    version = services.policy_version()
+    # A minor policy change keeps the banner's pin, so the banner does not ask again for it.
+    version = banner_version() or services.policy_version()
     if (payload.policy_version, payload.inventory) != (version, selectors.inventory_hash()):
         raise ApiError(409, "STALE_BANNER", "The policy or cookie list changed; ask again.",
                        {"policy_version": version, "inventory": selectors.inventory_hash()})

@@ -8,6 +8,7 @@ from django.utils import translation
 
 from piwarden.catalog.models import Purpose, StorageItem
 from piwarden.errors import ServiceError
+from piwarden.sites.selectors import provided_by
 
 _SCOPE_TEXT = {
     "en": {
@@ -46,7 +47,8 @@ def purpose_text(purpose: Purpose, scope: str, version: str, lang: str | None = 
     lang, texts = language(lang), _SCOPE_TEXT[language(lang)]
     name = purpose.name_zh if lang == "zh-hans" else purpose.name_en
     parts = [f"{name}.", purpose.description if lang == "en" else "", texts[scope],
-             texts["withdraw"], texts["policy"].format(version=version)]
+             provided_by(purpose.key, lang), texts["withdraw"],
+             texts["policy"].format(version=version)]
     return " ".join(part for part in parts if part)
 
 
@@ -88,17 +90,21 @@ class NoticeVersionError(ServiceError):
 
 
 def check_version(shown: str | None) -> str:
-    """Return the current policy version if ``shown`` is it; otherwise raise 422 (missing) or
-    409 ``NOTICE_OUTDATED`` (the person saw an older notice and must see the new one)."""
+    """Return the version the submission is accepted under: the current policy version, the
+    published version in force, or the one before it during the grace window after a new
+    version took effect (``policy.selectors.accepts_notice``, PIWARDEN_POLICY_GRACE_DAYS).
+    Otherwise raise 422 (missing) or 409 ``NOTICE_OUTDATED`` (the person saw an older notice
+    and must see the new one)."""
     from piwarden.consent.services import policy_version
+    from piwarden.policy.selectors import accepts_notice
 
     current = policy_version()
     if not shown:
         raise NoticeVersionError(422, "NOTICE_VERSION_REQUIRED",
                                  "notice_version is required: the version of the notice shown.",
                                  current)
-    if shown != current:
+    if shown != current and not accepts_notice(shown):
         raise NoticeVersionError(409, "NOTICE_OUTDATED",
                                  f"The notice shown ({shown}) is outdated; show version {current}.",
                                  current)
-    return current
+    return shown

@@ -36,6 +36,7 @@ from piwarden.consent.models import (
     Visitor,
 )
 from piwarden.errors import ServiceError
+from piwarden.sites import guard
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.services import create_subject
 from piwarden.vault import files
@@ -53,7 +54,8 @@ class ConsentError(ServiceError):
     """A choice the ledger refuses to record; ``code`` is the API's error code."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(code, message, status=404 if code in _NOT_FOUND_CODES else 422)
+        super().__init__(code, message, status=404 if code in _NOT_FOUND_CODES
+                         else 410 if code == "GONE" else 422)
 
 
 # NOT_FOUND: no person has the id a choice names; the API's answer for any unknown object.
@@ -138,6 +140,8 @@ def _check_scope(*, purpose: str, choice: Choice, scope: str, bundled: bool,
     if bundled and choice == Choice.GRANT and (scope != Scope.GENERAL or recipient):
         raise ConsentError("SEPARATE_CONSENT_NOT_BUNDLED",
                            "Separate consent needs its own explicit action.")
+    if choice == Choice.GRANT and purpose in guard.closed_purposes():  # R-6.6
+        raise ConsentError("GONE", "This service has ended: it takes no new consent.")
 
 
 def _check_status(status: str, choice: Choice) -> None:
@@ -703,6 +707,8 @@ def record_banner_choice(
             if separate:
                 continue  # "accept all" says nothing about a separate consent
             wanted = True
+        if wanted and purpose in guard.closed_purposes():
+            continue  # its service has ended (R-6.6): nothing to grant any more
         scope = Scope.THIRD_PARTY if separate else Scope.GENERAL
         text = notices.banner_text(category, items[category], version, lang)
         choice = Choice.GRANT if wanted else Choice.REFUSE

@@ -26,6 +26,7 @@ from piwarden.consent.erasure import covered
 from piwarden.consent.models import Channel
 from piwarden.errors import ServiceError
 from piwarden.leads.models import Lead, LeadChannel, LeadStatus
+from piwarden.sites import guard
 from piwarden.subjects.models import Subject, SubjectKind, SubjectStatus
 from piwarden.subjects.services import create_subject
 from piwarden.vault import services as vault
@@ -128,7 +129,9 @@ def _lead_subject(data: Submission) -> Subject | None:
 @sensitive_variables("submission", "data")
 def submit(*, submission: Submission, contact_ok: bool, notice_version: str | None,
            channel: str, ip: str = "", user_agent: str = "", lang: str | None = None) -> Lead:
-    """Record one call-back request. Raises NoticeVersionError (422/409) or LeadError."""
+    """Record one call-back request. Raises NoticeVersionError (422/409) or LeadError (410
+    ``GONE`` once the call-back service has ended)."""
+    guard.check_open(purpose=PURPOSE, error=LeadError)
     notices.check_version(notice_version)
     data = clean(submission)
     if not contact_ok:
@@ -296,5 +299,6 @@ def expire(*, actor: Actor, before, limit: int) -> int:
     if leads:
         _erase_leads(actor=actor, leads=leads, categories=None)
         audit.record(actor=actor, action="leads.expired", purpose=PURPOSE,
-                     legal_basis="consent", detail={"count": len(leads)})
+                     legal_basis="consent", detail={"count": len(leads)},
+                     subjects=[lead.subject_id for lead in leads])
     return len(leads)

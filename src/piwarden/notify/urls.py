@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from piwarden.notify import views
 
 app_name = "notify"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="messages"),
+    path("<int:delivery_id>/acknowledge/", views.acknowledge, name="acknowledge"),
+]

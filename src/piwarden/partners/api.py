@@ -4,6 +4,7 @@ with the people's authorizations, and reads back only its own records (masked)."
 from ninja import Router
 
 from piwarden.api_errors import ApiError
+from piwarden.audit import services as audit
 from piwarden.clients.auth import StaffSessionAuth, require_scope
 from piwarden.clients.models import Scope
 from piwarden.partners import selectors, services
@@ -45,10 +46,12 @@ def import_batch(request, payload: ImportIn):
 @router.get("/records/{external_id}", response=RecordOut, auth=STAFF_OR_CLIENT)
 def record(request, external_id: str):
     """One of the calling partner's own records, PI masked; other partners' ids are 404."""
-    _actor, partner = _partner(request)
+    actor, partner = _partner(request)
     found = selectors.record_of(partner, external_id)
     if found is None:
         raise ApiError(404, "NOT_FOUND", "Not found.")
+    audit.record_read(actor=actor, action="partners.record_read", subjects=[found.subject_id],
+                      categories=found.categories, obj=found)
     return {"external_id": found.external_id, "batch": found.batch_id,
             "received_at": found.received_at, "categories": found.categories,
             "authorization_reference": found.authorization_reference,

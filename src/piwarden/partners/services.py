@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticError
 
+from piwarden.audit import scoping
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import (
@@ -310,7 +311,8 @@ def import_batch(*, actor: Actor, partner: Partner, records: list, notice_versio
                      categories=[SOURCE_CATEGORY], purpose=PURPOSE, legal_basis="consent",
                      detail={"partner": partner.recipient, "received": batch.received,
                              "stored": batch.stored, "duplicates": batch.duplicates,
-                             "rejected": batch.rejected, "rejections": codes})
+                             "rejected": batch.rejected, "rejections": codes},
+                     subjects=batch.records.values_list("subject_id", flat=True))
     return ImportResult(batch=batch, results=results)
 
 
@@ -373,3 +375,15 @@ def erase(*, actor: Actor, subject: Subject, categories=None) -> Erased:
                      categories=[SOURCE_CATEGORY], purpose=PURPOSE, legal_basis="consent",
                      detail={"erased": erased})
     return Erased(erased=erased)
+
+
+def _batch_people(batch_ids: list[str]) -> dict[str, list]:
+    """Impact scoping: the people a batch's records name (a record about the batch)."""
+    people: dict[str, list] = {}
+    for batch_id, subject_id in PartnerRecord.objects.filter(batch_id__in=batch_ids).values_list(
+            "batch_id", "subject_id"):
+        people.setdefault(str(batch_id), []).append(subject_id)
+    return people
+
+
+scoping.register("partners.importbatch", _batch_people)

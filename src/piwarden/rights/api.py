@@ -13,6 +13,7 @@ from ninja import Router, Status
 from piwarden.accounts import stepup
 from piwarden.accounts.auth import ACCOUNT_AUTH
 from piwarden.api_errors import ApiError
+from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.clients.auth import STAFF_OR_CLIENT, require_scope
 from piwarden.clients.models import Scope
@@ -29,6 +30,8 @@ from piwarden.rights.schemas import (
 from piwarden.subjects.models import Subject
 
 router = Router(tags=["rights"])
+# What a staff read of requests hands out, named in its audit record (docs/audit.md).
+_CATEGORY, _PURPOSE = "user.rights_request", services.PURPOSE
 
 
 def _out(req: RightsRequest, *, staff: bool = False) -> dict:
@@ -108,19 +111,29 @@ def _get(request_id) -> RightsRequest:
 @router.get("/requests", response=list[StaffRequestOut], auth=STAFF_OR_CLIENT)
 def list_requests(request, status: str | None = None, subject: uuid.UUID | None = None):
     """Open requests by due date (or filtered by status / subject)."""
-    require_scope(request, Scope.RIGHTS_READ)
+    actor = require_scope(request, Scope.RIGHTS_READ)
     rows = RightsRequest.objects.order_by("due_date", "received_at")
     if status:
         rows = rows.filter(status=status)
     if subject:
         rows = rows.filter(subject_id=subject)
-    return [_out(r, staff=True) for r in rows[:500]]
+    rows = list(rows[:500])
+    if rows:
+        audit.record_read(actor=actor, action="rights.requests_read",
+                          subjects=[r.subject_id for r in rows if r.subject_id],
+                          categories=[_CATEGORY], purpose=_PURPOSE,
+                          detail={"count": len(rows)})
+    return [_out(r, staff=True) for r in rows]
 
 
 @router.get("/requests/{request_id}", response=StaffRequestOut, auth=STAFF_OR_CLIENT)
 def get_request(request, request_id: uuid.UUID):
-    require_scope(request, Scope.RIGHTS_READ)
-    return _out(_get(request_id), staff=True)
+    actor = require_scope(request, Scope.RIGHTS_READ)
+    req = _get(request_id)
+    audit.record_read(actor=actor, action="rights.request_read",
+                      subjects=[req.subject_id] if req.subject_id else [],
+                      categories=[_CATEGORY], purpose=_PURPOSE, obj=req)
+    return _out(req, staff=True)
 
 
 @router.post("/requests", response={201: StaffRequestOut}, auth=STAFF_OR_CLIENT)

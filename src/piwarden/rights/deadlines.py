@@ -1,5 +1,5 @@
-"""Due dates: 10 business days on the official PRC calendar, the day of receipt not counted
-(policy §IX).
+"""Due dates: the business days the published privacy policy promises (10 by default) on the
+official PRC calendar, the day of receipt not counted (policy §IX).
 
 Which calendar decides whether a day is a workday, first match wins:
 
@@ -19,7 +19,7 @@ import holidays
 
 from piwarden.rights.models import OfficialDay
 
-BUSINESS_DAYS = 10
+BUSINESS_DAYS = 10  # the default of policy.selectors.rights_deadline_days()
 
 
 @lru_cache(maxsize=64)
@@ -50,8 +50,13 @@ def _official(start: datetime.date, end: datetime.date) -> dict[datetime.date, b
                 .values_list("date", "is_workday"))
 
 
-def due_date(received: datetime.date, days: int = BUSINESS_DAYS) -> tuple[datetime.date, bool]:
-    """The ``days``-th workday after ``received`` and whether it is provisional."""
+def due_date(received: datetime.date, days: int | None = None) -> tuple[datetime.date, bool]:
+    """The ``days``-th workday after ``received`` and whether it is provisional; by default
+    the deadline the published privacy policy promises (``BUSINESS_DAYS`` when none is)."""
+    if days is None:
+        from piwarden.policy.selectors import rights_deadline_days
+
+        days = rights_deadline_days()
     # 10 business days never span more than ~40 calendar days, even across Spring Festival.
     official = _official(received, received + datetime.timedelta(days=days * 5))
     day, counted, provisional = received, 0, False

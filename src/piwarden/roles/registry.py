@@ -31,6 +31,13 @@ _SHARING_VIEW = ("sharing.view_counterparty", "sharing.view_flow", "sharing.view
                  "sharing.view_subprocessor", "sharing.view_provision",
                  "sharing.view_disclosure", "sharing.view_deletionrequest")
 
+_INCIDENTS_VIEW = ("incidents.view_incident", "incidents.view_incidentevent",
+                   "incidents.view_affectedperson", "incidents.view_progressupdate",
+                   "incidents.view_regulatorsubmission", "incidents.view_playbook",
+                   "incidents.view_drill", "incidents.export_incident")
+_INCIDENTS_HANDLE = ("incidents.add_incident", "incidents.change_incident",
+                     "incidents.add_progressupdate", "incidents.add_regulatorsubmission")
+
 ROLES = {role.key: role for role in (
     Role("support", "Customer support", "客户支持", ("rights.requests", "account.registration"),
          ("rights.view_rightsrequest", "rights.change_rightsrequest")),
@@ -39,14 +46,17 @@ ROLES = {role.key: role for role in (
     Role(PRIVACY_OFFICER, "Privacy officer", "个人信息保护负责人",
          ("rights.requests", "sharing.register", "consent.management"),
          (*_SHARING_VIEW, "sharing.change_flow", "sharing.change_counterparty",
-          "sharing.decide_assessment", "sharing.provide", "alerts.view_alert")),
+          "sharing.decide_assessment", "sharing.provide", "alerts.view_alert",
+          *_INCIDENTS_VIEW, *_INCIDENTS_HANDLE, "incidents.close_incident")),
     Role(SECURITY_OFFICER, "Security officer", "安全负责人", ("security",),
          ("alerts.view_alert", "alerts.change_alert", "audit.view_auditevent",
-          *_SHARING_VIEW)),
+          *_SHARING_VIEW, *_INCIDENTS_VIEW, *_INCIDENTS_HANDLE, "incidents.close_incident",
+          "incidents.add_drill", "incidents.add_playbook", "incidents.change_playbook")),
     Role(LEGAL, "Legal", "法务", ("sharing.legal",),
-         (*_SHARING_VIEW, "sharing.add_contract", "sharing.change_counterparty")),
+         (*_SHARING_VIEW, "sharing.add_contract", "sharing.change_counterparty",
+          *_INCIDENTS_VIEW, "incidents.add_regulatorsubmission")),
     Role("auditor", "Auditor (read-only)", "审计（只读）", (),
-         ("audit.view_auditevent", *_SHARING_VIEW)),
+         ("audit.view_auditevent", *_SHARING_VIEW, *_INCIDENTS_VIEW)),
     Role("administrator", "Administrator", "管理员", (), ("clients.view_apiclient",)),
 )}
 

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from piwarden.sites import views
 
 app_name = "sites"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -23,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from piwarden import bulk
+from piwarden.audit import scoping
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import Outcome
@@ -200,7 +201,8 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
                     "considered": provision.considered, "provided": provision.provided,
                     "dropped": provision.dropped, "stripped": stripped,
                     "hashed": sorted(transforms), "subjects_digest": provision.subjects_digest,
-                    "method": flow.method, "counterparty": counterparty.pk})
+                    "method": flow.method, "counterparty": counterparty.pk},
+            subjects=provided)
         if provided and flow.method == Method.PUSH:
             from piwarden.sharing import delivery
 
@@ -347,7 +349,9 @@ def open_download(*, token: str, ip_prefix: str = "") -> tuple[Provision, bytes]
                      action="sharing.package_downloaded", obj=provision,
                      categories=provision.categories,
                      detail={"recipient": provision.flow.recipient, "ip": ip_prefix,
-                             "download": provision.downloads + 1})
+                             "download": provision.downloads + 1},
+                     subjects=Disclosure.objects.filter(provision=provision)
+                     .values_list("subject_id", flat=True))
     return provision, content
 
 
@@ -388,3 +392,15 @@ def revoke_packages(*, actor: Actor, reason: str, flow: Flow | None = None,
                      detail={"recipient": provision.flow.recipient, "reason": reason})
         done += 1
     return done
+
+
+def _provision_people(provision_ids: list[str]) -> dict[str, list]:
+    """Impact scoping: the people a provision's ledger rows name (its download, its push)."""
+    people: dict[str, list] = {}
+    for provision_id, subject_id in Disclosure.objects.filter(
+            provision_id__in=provision_ids).values_list("provision_id", "subject_id"):
+        people.setdefault(str(provision_id), []).append(subject_id)
+    return people
+
+
+scoping.register("sharing.provision", _provision_people)

@@ -528,4 +528,7 @@ def decide_assessment(*, actor: Actor, assessment: Assessment, approve: bool, ri
                     "" if approve else "its impact assessment was rejected")
     audit.record(actor=actor, action="sharing.assessment_" + assessment.status,
                  obj=assessment, detail={"risk": risk, "flows": assessment.flows.count()})
+    if risk == Risk.HIGH:  # a major change (6) of the policy (§VIII): a draft notice
+        from piwarden.policy.services import note_high_risk
+        note_high_risk(actor=actor, assessment=assessment)
     return assessment

@@ -32,6 +32,8 @@ class Command(BaseCommand):
             with os.fdopen(fd, "w") as handle:
                 json.dump(credentials, handle, indent=2)
         self._sharing()
+        from piwarden.policy import demo as policy_demo  # the policy pages need a version
+        policy_demo.set_up()
         if path.exists():
             credentials = json.loads(path.read_text())
             self.stdout.write(

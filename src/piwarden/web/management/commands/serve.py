@@ -104,14 +104,18 @@ def _schedule_recurring_jobs() -> None:
     sweep every five minutes (outbox.md), the daily deletion and contract checks and the
     daily pruning of succeeded jobs (jobs.md)."""
     from piwarden.collection import tasks as collection
+    from piwarden.incidents import tasks as incidents
     from piwarden.jobs import tasks as jobs
     from piwarden.outbox import tasks as outbox
     from piwarden.sharing import tasks as sharing
+    from piwarden.sites import tasks as sites
 
     collection.ensure_scheduled()
+    sites.ensure_scheduled()  # notices due and services ending (sites.md), every 15 minutes
     outbox.ensure_scheduled()
     sharing.ensure_scheduled()
     jobs.ensure_scheduled()
+    incidents.ensure_scheduled()  # reporting deadlines, progress updates, drills
 
 
 def _die_with_parent() -> None:

@@ -274,7 +274,7 @@ PIWARDEN_LEADS_RATE = int(os.environ.get("PIWARDEN_LEADS_RATE", "5"))  # per IP 
 PIWARDEN_LEADS_MIN_FILL_SECONDS = int(os.environ.get("PIWARDEN_LEADS_MIN_FILL_SECONDS", "3"))
 PIWARDEN_CAMPAIGN_SCAN_MAX_BYTES = int(os.environ.get("PIWARDEN_CAMPAIGN_SCAN_MAX_BYTES",
                                                       str(10 * 1024 * 1024)))
-PIWARDEN_POLICY_URL = os.environ.get("PIWARDEN_POLICY_URL", "")  # "": the cookie page
+PIWARDEN_POLICY_URL = os.environ.get("PIWARDEN_POLICY_URL", "")  # "": /privacy/policy/
 PIWARDEN_PARTNER_AUTHORIZATION_DAYS = int(
     os.environ.get("PIWARDEN_PARTNER_AUTHORIZATION_DAYS", "365"))
 # E-Commerce Law Art. 31: transaction records are kept at least three years after an erasure.
@@ -295,6 +295,27 @@ PIWARDEN_STATISTICS_MIN_CELL = int(os.environ.get("PIWARDEN_STATISTICS_MIN_CELL"
 # Uploaded evidence (consent forms' scans). Never served as static files: staff download them
 # through the console only.
 MEDIA_ROOT = DATA_DIR / "media"
+
+# Telling many people at once (docs/notify.md): a campaign to more people than this needs a
+# second staff member's approval; sending pace (an int for every channel, or JSON
+# {"email": 600, "sms": 100}; unset: as fast as the job goes); people per chunk; the language
+# of a person who never chose one.
+PIWARDEN_NOTIFY_APPROVAL_ABOVE = int(os.environ.get("PIWARDEN_NOTIFY_APPROVAL_ABOVE", "1000"))
+PIWARDEN_NOTIFY_PER_MINUTE = json.loads(os.environ.get("PIWARDEN_NOTIFY_PER_MINUTE", "null"))
+PIWARDEN_NOTIFY_CHUNK = int(os.environ.get("PIWARDEN_NOTIFY_CHUNK", "1000"))
+PIWARDEN_NOTIFY_DEFAULT_LANGUAGE = os.environ.get("PIWARDEN_NOTIFY_DEFAULT_LANGUAGE", "zh-hans")
+# The policy as versioned data (docs/policy.md): the terms file beside the catalog, and how
+# long submissions naming the previous version are still accepted.
+PIWARDEN_POLICY_TERMS = os.environ.get("PIWARDEN_POLICY_TERMS") or None
+PIWARDEN_POLICY_GRACE_DAYS = int(os.environ.get("PIWARDEN_POLICY_GRACE_DAYS", "30"))
+# Discontinuation (docs/sites.md): days of notice before a service ends (never below 15).
+PIWARDEN_SUNSET_NOTICE_DAYS = int(os.environ.get("PIWARDEN_SUNSET_NOTICE_DAYS", "15"))
+# Incidents (docs/incidents.md): the reporting rule set ("operator" or "cii"), hours per
+# severity replacing the set's (JSON), progress-update cadence, the last drill's allowed age.
+PIWARDEN_INCIDENT_RULE_SET = os.environ.get("PIWARDEN_INCIDENT_RULE_SET", "operator")
+PIWARDEN_INCIDENT_RULES = json.loads(os.environ.get("PIWARDEN_INCIDENT_RULES", "{}"))
+PIWARDEN_INCIDENT_PROGRESS_DAYS = int(os.environ.get("PIWARDEN_INCIDENT_PROGRESS_DAYS", "7"))
+PIWARDEN_INCIDENT_DRILL_DAYS = int(os.environ.get("PIWARDEN_INCIDENT_DRILL_DAYS", "365"))
 
 # Operations (docs/operations.md): /status answers 503 when the oldest due task has waited
 # longer than this, so a monitor pages someone.

@@ -8,8 +8,9 @@ The tasks (``grep -rn "@task" src``): collection.run_retention, rights.deadline_
 rights.execute_cancellation, audit.run_chain_check, outbox.deliver_message, outbox.sweep,
 alerts.notify_staff, consent.run_due_erasures, subjectdata.build_export_task,
 subjectdata.run_erasure_task, subjectdata.expire_exports_task, sharing.delivery.push_provision,
-sharing.daily_checks, jobs.ping, jobs.prune. ``test_every_task_in_src_is_covered`` keeps the
-list whole.
+sharing.daily_checks, jobs.ping, jobs.prune, notify.run_campaign, notify.deliver_chunk,
+notify.sync_campaign, incidents.run_checks, sites.run_due, sites.clean_up.
+``test_every_task_in_src_is_covered`` keeps the list whole.
 """
 
 import datetime
@@ -51,7 +52,10 @@ COVERED = {
     "piwarden.subjectdata.tasks.build_export_task", "piwarden.subjectdata.tasks.run_erasure_task",
     "piwarden.subjectdata.tasks.expire_exports_task", "piwarden.sharing.delivery.push_provision",
     "piwarden.sharing.tasks.daily_checks", "piwarden.jobs.tasks.ping",
-    "piwarden.jobs.tasks.prune",
+    "piwarden.jobs.tasks.prune", "piwarden.notify.tasks.run_campaign",
+    "piwarden.notify.tasks.deliver_chunk", "piwarden.notify.tasks.sync_campaign",
+    "piwarden.incidents.tasks.run_checks", "piwarden.sites.tasks.run_due",
+    "piwarden.sites.tasks.clean_up",
 }
 
 
@@ -316,3 +320,75 @@ def test_prune_twice_deletes_once_and_keeps_one_run_queued(twice):
     assert (first, second) == (1, 0)
     assert Job.objects.filter(task_path=tasks.prune.module_path,
                               status=JobStatus.READY).count() == 1
+
+
+def _campaign_of(people):
+    from piwarden.notify import services
+    from tests.notify.conftest import FIELDS
+
+    actor = Actor.staff(get_user_model().objects.create_user("notify-staff", is_staff=True))
+    with transaction.atomic():
+        campaign = services.create_campaign(
+            actor=actor, kind="other", template="notify.general", fields=FIELDS,
+            audience="subjects.listed", audience_params={"subject_ids": [str(p.pk) for p in
+                                                                         people]},
+            channels=["email", "site"], title="A notice")
+    return actor, campaign
+
+
+def test_notify_tasks_twice_hand_out_one_notice_per_person(make_subject, twice,
+                                                           django_capture_on_commit_callbacks):
+    """A campaign's job, its chunk delivery and its sync run again (a retried job, a worker
+    killed mid-run) send nobody a second notice."""
+    from piwarden.notify import services, tasks
+    from piwarden.notify.models import Delivery
+
+    people = [make_subject(kind="account_holder") for _ in range(3)]
+    actor, campaign = _campaign_of(people)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.start(actor=actor, campaign=campaign)
+    Job.objects.filter(task_path=tasks.run_campaign.module_path).delete()
+    first, second, _ = twice(lambda: tasks.run_campaign.call(str(campaign.pk)))
+    assert (first, second) == (3, 0)
+    assert Delivery.objects.filter(campaign=campaign).count() == 3
+    ids = [str(pk) for pk in Message.objects.values_list("pk", flat=True)]
+    twice(lambda: tasks.deliver_chunk.call(str(campaign.pk), ids))
+    twice(lambda: tasks.sync_campaign.call(str(campaign.pk)))
+    assert Delivery.objects.filter(campaign=campaign).count() == 3
+
+
+def test_incident_checks_twice_escalate_once(twice):
+    """A missed reporting deadline raises one escalation however often the check runs."""
+    from piwarden.incidents import services, tasks
+    from piwarden.incidents.models import Drill
+
+    with transaction.atomic():
+        services.create_incident(
+            actor=SYSTEM, title="Key leaked", severity="serious", principal_kind="api_client",
+            principal_id="1", detected_at=timezone.now() - datetime.timedelta(days=2),
+            occurred_from=timezone.now() - datetime.timedelta(days=3),
+            occurred_to=timezone.now() - datetime.timedelta(days=2))
+        Drill.objects.create(held_on=timezone.localdate(), scenario="tabletop", participants=5,
+                             recorded_by="tests")
+    Job.objects.filter(task_path=tasks.run_checks.module_path).delete()
+    before = effects()
+    first, second, after = twice(tasks.run_checks.call)
+    assert first["report_overdue"] == 1 and second["report_overdue"] == 0
+    assert after["alerts"] == before["alerts"] + sum(first.values()), first
+    # the next check, once, and each alert's mail to staff
+    assert after["queued"] == before["queued"] + 1 + sum(first.values())
+
+
+def test_sites_tasks_twice_end_a_service_and_clean_it_up_once(twice):
+    """Ending a service and its clean-up run again change nothing more."""
+    from piwarden.sites import services, tasks
+    from tests.sites.conftest import in_days, offering, past_end
+
+    with transaction.atomic():
+        item = services.sunset(actor=SYSTEM, offering=offering("surveys"), end_date=in_days(16))
+    past_end(item)
+    Job.objects.filter(task_path=tasks.run_due.module_path).delete()
+    first, second, _ = twice(tasks.run_due.call)
+    assert first["ended"] == [item.pk] and second["ended"] == []
+    first, second, _ = twice(lambda: tasks.clean_up.call(item.pk))
+    assert first == second

@@ -107,3 +107,24 @@ def test_a_queued_batch_message_is_delivered_as_any_other(make_subject, smtp):
     message = services.deliver(message_id=ids[0])
     assert message.status == MessageStatus.SENT and not message.has_content
     assert smtp.received[0]["to"] == ["bulk.person0@example.cn"]
+
+
+@pytest.mark.django_db
+def test_each_message_of_a_batch_has_a_key_of_its_own_bound_to_it(make_subject):
+    """``envelope.wrap_new_key``: a fresh data key per message, wrapped under the current
+    master key and bound to the message's id (a wrapped key copied to another row does not
+    open)."""
+    from piwarden.vault import envelope, keys
+    from piwarden.vault.errors import VaultError
+
+    people = [make_subject() for _ in range(3)]
+    ids = queue_email(emails(people, prefix="own"))
+    rows = list(Message.objects.filter(pk__in=ids))
+    wrapped = {bytes(m.wrapped_key) for m in rows}
+    assert len(wrapped) == 3 and b"" not in wrapped
+    assert {m.key_version for m in rows} == {keys.get_provider().current_version()}
+    first, second = rows[0], rows[1]
+    second.wrapped_key = first.wrapped_key
+    envelope.key_cache._entries.clear()
+    with pytest.raises(VaultError):
+        sealing.open_content(second)

@@ -8,6 +8,7 @@ from django.test import Client
 from piwarden.accounts.models import Account
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import ProcessingActivity, Recipient
+from piwarden.consent import services as consent
 from piwarden.notify import selectors as notify_selectors
 from piwarden.notify import services as notify
 from piwarden.notify.models import Campaign, CampaignStatus
@@ -81,6 +82,9 @@ def test_g_8_2_a_reduction_publishes_once_a_reconsent_campaign_is_configured(
     assert "/privacy/policy/" in campaign.fields["en"]["url"]  # where "I agree" is
     run(version.reconsent_campaign)
     acknowledge(reader, version.reconsent_campaign)  # read, which is not consent
+    consent.grant(actor=system_actor, subject=reader, purpose="survey", channel="web",
+                  notice_text="Surveys. Privacy policy version 2026.2.")  # nor is this
+    assert reader.consent_events.get().policy_version == "2026.2"
     assert selectors.accepted_version(reader) == published  # still on the earlier terms
     assert len(notify_selectors.pending_site_messages(person)) == 1
     client = Client()
@@ -153,3 +157,14 @@ def test_a_rebuilt_draft_keeps_its_reconsent_campaign_text_in_step(
     services.create_draft(actor=system_actor, terms=terms)
     campaign = Campaign.objects.get(pk=draft.reconsent_campaign)
     assert "20" in campaign.fields["en"]["changes"]
+
+
+def test_g_8_2_consent_given_on_a_version_without_reductions_accepts_it(
+        published, system_actor, make_person):  # noqa: F811
+    """A consent given on a notice naming a version that reduces nothing puts the person on
+    it; the ledger keeps the version each notice showed."""
+    person = make_person(email=False, phone=False)
+    assert selectors.accepted_version(person) is None
+    consent.grant(actor=system_actor, subject=person, purpose="survey", channel="web",
+                  notice_text="Surveys. Privacy policy version 2026.1.")
+    assert selectors.accepted_version(person) == published

@@ -15,10 +15,6 @@ from piwarden.sites.models import Site
 pytestmark = pytest.mark.django_db
 # Not people's pages: the staff console, the API, machine endpoints.
 SKIP = re.compile(r"^/(admin|api|static|media|healthz|status|metrics|i18n)(/|$)")
-# The home page is a standalone template (web/home.html, not this helper's file) that does not
-# extend the base template: it needs {% include "sites/policy_links.html" %} (left to the lead;
-# test_p_1_the_home_page_links_the_policy fails loudly once it is there).
-KNOWN_GAPS = {"/"}
 
 
 def test_p_1_a_domain_with_no_policy_binding_fails_the_check():
@@ -95,13 +91,12 @@ def test_p_1_every_html_page_links_the_current_policy_and_the_cookie_centre(
     policy, cookies = reverse("policy:current"), reverse("consent:cookies")
     pages = _crawl(visitor, _patterns(get_resolver()))
     assert len(pages) >= 10, sorted(pages)
-    missing = [url for url, links in pages.items() if url not in KNOWN_GAPS and (
+    missing = [url for url, links in pages.items() if (
                not any(link.get("href") == policy for link in links)
                or not any(link.get("href") == cookies for link in links))]
     assert missing == [], f"{len(missing)} of {len(pages)} HTML pages lack the links"
 
 
-@pytest.mark.xfail(strict=True, reason="web/home.html lacks the policy links (see KNOWN_GAPS)")
 def test_p_1_the_home_page_links_the_policy(published, client):
     html = client.get("/").content.decode()
     assert f'href="{reverse("policy:current")}"' in html

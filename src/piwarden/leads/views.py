@@ -95,8 +95,9 @@ def thanks(request):
 
 
 def policy_url() -> str:
-    """Where the full policy is published (``PIWARDEN_POLICY_URL``); the cookie page by default."""
-    return settings.PIWARDEN_POLICY_URL or reverse("consent:cookies")
+    """Where the full policy is published (``PIWARDEN_POLICY_URL``); piwarden's own policy page
+    (the version in force, docs/policy.md) by default."""
+    return settings.PIWARDEN_POLICY_URL or reverse("policy:current")
 
 
 def settings_rate() -> int:

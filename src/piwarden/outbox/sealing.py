@@ -1,7 +1,7 @@
 """Sealing an e-mail's or SMS's recipients and text while it waits in the outbox.
 
 The vault's envelope encryption, with the message standing where a subject stands: a fresh
-data key per message (``envelope.create_data_key``), wrapped by the current master key and
+data key per message (``envelope.wrap_new_key``), wrapped by the current master key and
 bound to the message's id; the content sealed with AES-256-GCM under that key, its associated
 data naming the message and the field (``vault.crypto.value_aad``). A ciphertext or wrapped key
 copied to another row does not open.
@@ -26,11 +26,11 @@ DATA_KEY_VERSION = 1  # one data key per message, never rotated: it lives until 
 @sensitive_variables("content", "plaintext")
 def seal(message_id: uuid.UUID, content: dict) -> dict:
     """The columns ``sealed``, ``wrapped_key`` and ``key_version`` for ``content``."""
-    data_key, aead = envelope.create_data_key(message_id)
+    version, wrapped, aead = envelope.wrap_new_key(message_id)
     plaintext = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return {"sealed": crypto.seal(aead, plaintext,
                                   crypto.value_aad(message_id, FIELD, DATA_KEY_VERSION)),
-            "wrapped_key": bytes(data_key.wrapped), "key_version": data_key.master_version}
+            "wrapped_key": wrapped, "key_version": version}
 
 
 def open_content(message) -> dict:

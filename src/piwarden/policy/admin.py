@@ -9,6 +9,7 @@ from piwarden.audit.actors import Actor
 from piwarden.errors import ServiceError
 from piwarden.policy import render, services
 from piwarden.policy.models import PolicyAcceptance, PolicyVersion
+from piwarden.readonly_admin import ReadOnlyAdmin
 
 
 @admin.register(PolicyVersion)
@@ -91,17 +92,8 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(PolicyAcceptance)
-class PolicyAcceptanceAdmin(admin.ModelAdmin):
+class PolicyAcceptanceAdmin(ReadOnlyAdmin):
     list_display = ["subject_id", "version", "how", "accepted_at"]
     list_filter = ["how", "version"]
     readonly_fields = ["subject", "version", "how", "accepted_at"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -54,10 +54,23 @@ def accepts_notice(shown: str, now: datetime.datetime | None = None) -> bool:
 
 
 def accepted_version(subject) -> PolicyVersion | None:
-    """The terms a person is on: the latest version they accepted (none: never asked)."""
+    """The terms a person is on: the latest version they accepted (none: never asked).
+
+    Accepted means acknowledged or agreed to (``PolicyAcceptance``), or, for a version that
+    reduces no right, consent given on a notice naming it (the consent ledger keeps the
+    version each notice showed). A reduction needs its own explicit agreement: a consent to
+    some purpose is not one (Art. 14 para 2)."""
+    from piwarden.consent.models import Choice, ConsentEvent
+
     row = (PolicyAcceptance.objects.filter(subject=subject).select_related("version")
            .order_by("-version__published_at", "-accepted_at").first())
-    return row.version if row else None
+    shown = (ConsentEvent.objects.filter(subject=subject, choice=Choice.GRANT)
+             .values("policy_version").distinct())
+    by_consent = next((v for v in PolicyVersion.objects.filter(
+        status=Status.PUBLISHED, version__in=shown).order_by("-published_at", "-id")
+        if not v.classification.get("reductions")), None)
+    found = [v for v in (row.version if row else None, by_consent) if v is not None]
+    return max(found, key=lambda v: (v.published_at, v.pk), default=None)
 
 
 def banner_version() -> str | None:

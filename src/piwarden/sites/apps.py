@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SitesConfig(AppConfig):
     name = "piwarden.sites"
-    verbose_name = "Sites and services"
+    verbose_name = _("Sites and services")
 
     def ready(self):
         from piwarden.catalog.signals import catalog_loaded

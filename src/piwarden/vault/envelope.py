@@ -25,6 +25,17 @@ def create_data_key(subject_id: uuid.UUID) -> tuple[DataKey, AESGCM]:
     return DataKey(subject_id=subject_id, master_version=version, wrapped=wrapped), AESGCM(raw)
 
 
+def wrap_new_key(owner_id: uuid.UUID) -> tuple[int, bytes, AESGCM]:
+    """``create_data_key`` without the model instance: ``(master version, wrapped key,
+    cipher)`` of a fresh data key bound to ``owner_id``. For callers that write the wrapped
+    key into columns of their own in bulk (the outbox seals each message under one)."""
+    provider = keys.get_provider()
+    version = provider.current_version()
+    raw = crypto.new_data_key()
+    return version, provider.wrap(version, raw, crypto.data_key_aad(owner_id, version)), \
+        AESGCM(raw)
+
+
 def data_key_cipher(data_key: DataKey) -> AESGCM:
     """The subject's unwrapped data key, from the per-process cache when it is there."""
     if data_key.shredded_at is not None:

@@ -6,8 +6,7 @@ from piwarden.notify.models import Channel
 
 
 class NotifyError(ServiceError):
-    def __init__(self, code: str, message: str, *, status: int = 422, detail=None):
-        super().__init__(code, message, status=status, detail=detail)
+    """A campaign refused (the shared ServiceError shape)."""
 
 
 def check_fields(fields) -> dict:

@@ -1,7 +1,7 @@
 """What ``piwarden sites check`` verifies (P-1: a domain with no policy binding fails CI)."""
 
+from piwarden.policy import selectors as policy
 from piwarden.sites.models import Offering, OfferingStatus, Site, SiteStatus
-from piwarden.sites.selectors import current_policy
 
 
 def run() -> tuple[list[str], list[str]]:
@@ -10,7 +10,7 @@ def run() -> tuple[list[str], list[str]]:
     sites = list(Site.objects.filter(status=SiteStatus.ACTIVE).select_related("policy_version"))
     if not sites:
         problems.append("no site is registered")
-    current = current_policy()
+    current = policy.current()
     for site in sites:
         if not site.has_handler:
             problems.append(f"{site.domain}: no handler binding")

@@ -6,6 +6,7 @@ from django.db.models import Prefetch
 
 from piwarden.catalog import selectors as catalog
 from piwarden.catalog.models import Recipient
+from piwarden.policy import selectors as policy
 from piwarden.sites.memo import Memo
 from piwarden.sites.models import Offering, OfferingStatus, Site, SiteStatus
 
@@ -30,18 +31,11 @@ def default_handler() -> Handler:
     data = release.handler if release else {}
     name = data.get("legal_name", "")
     name_zh = name
-    version = current_policy()
+    version = policy.current()
     if version is not None:
         names = (version.snapshot.get("handler") or {}).get("name") or {}
         name, name_zh = names.get("en") or name, names.get("zh-hans") or name_zh
     return Handler(name_en=name, name_zh=name_zh, contact=data.get("contact", ""))
-
-
-def current_policy():
-    """The published policy version in force (``policy.selectors.current``), or None."""
-    from piwarden.policy import selectors as policy
-
-    return policy.current()
 
 
 def _registry_handler(recipient: Recipient | None, key: str) -> Handler:

@@ -14,12 +14,13 @@ from django.utils.translation import gettext as _
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.consent.models import ConsentState
+from piwarden.policy import selectors as policy
 from piwarden.sharing.models import Counterparty
 from piwarden.sites import discontinuation, memo, ownership
 from piwarden.sites.errors import SitesError
 from piwarden.sites.models import Offering, OfferingStatus, Site
 from piwarden.sites.period import closing_moment, earliest_end_date, notice_days
-from piwarden.sites.selectors import catalog_functions, current_policy
+from piwarden.sites.selectors import catalog_functions
 
 BATCH = 1000
 
@@ -37,7 +38,7 @@ def sync(*, actor: Actor) -> dict[str, int]:
         "name_en": "Main website", "name_zh": "主网站", "default_handler": True})
     counts["sites"] += created
     if site.policy_version_id is None:
-        version = current_policy()
+        version = policy.current()
         if version is not None:
             site.policy_version = version
             site.save(update_fields=["policy_version"])

@@ -70,8 +70,10 @@ def _active_flow():
     return services.activate_flow(actor=actor, flow=flow)
 
 
-def _seed(people: int) -> list[uuid.UUID]:
-    """Subjects with a name and an e-mail in the vault; every other one with the consent."""
+def _seed(people: int, *, purpose: str = ACTIVITY, scope: str = "separate.third_party",
+          recipient: str = RECIPIENT, granted=lambda i: i % 2 == 0) -> list[uuid.UUID]:
+    """Subjects with a name and an e-mail in the vault; those ``granted`` picks (every other
+    one by default) with the consent naming the recipient."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -95,10 +97,10 @@ def _seed(people: int) -> list[uuid.UUID]:
                                              vault_field=vault_field, normalized=value)))
             subjects.append(subject)
             keys.append(data_key)
-            if i % 2 == 0:
+            if granted(i):
                 events.append(ConsentEvent(
-                    subject=subject, purpose=ACTIVITY, scope="separate.third_party",
-                    recipient=RECIPIENT, choice=Choice.GRANT, policy_version="2026.1",
+                    subject=subject, purpose=purpose, scope=scope,
+                    recipient=recipient, choice=Choice.GRANT, policy_version="2026.1",
                     notice=notice, channel="web", actor_kind="person",
                     actor_id=str(subject.pk), occurred_at=now))
         with transaction.atomic():

@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from piwarden.accounts.api import router as accounts_router
+from piwarden.authorities.api import router as authorities_router
 from piwarden.campaigns.api import router as campaigns_router
 from piwarden.catalog.api import router as catalog_router
 from piwarden.collection.api import router as collection_router
@@ -20,10 +21,13 @@ from piwarden.notify.api import router as notify_router
 from piwarden.partners.api import router as partners_router
 from piwarden.payments.api import router as payments_router
 from piwarden.policy.api import router as policy_router
+from piwarden.publication.api import router as publication_router
 from piwarden.rights.api import router as rights_router
 from piwarden.sharing.api import router as sharing_router
 from piwarden.sites.api import router as sites_router
 from piwarden.subjectdata.api import router as subjectdata_router
+from piwarden.transactions.api import router as transactions_router
+from piwarden.transfers.api import router as transfers_router
 
 api = NinjaAPI(
     title="piwarden API",
@@ -86,3 +90,7 @@ api.add_router("/notify/", notify_router)
 api.add_router("/incidents/", incidents_router)
 api.add_router("/policy/", policy_router)
 api.add_router("/sites/", sites_router)
+api.add_router("/authorities/", authorities_router)
+api.add_router("/publication/", publication_router)
+api.add_router("/transactions/", transactions_router)
+api.add_router("/transfers/", transfers_router)

@@ -78,6 +78,10 @@ INSTALLED_APPS = [
     "piwarden.policy",
     "piwarden.sites",
     "piwarden.incidents",
+    "piwarden.transfers",
+    "piwarden.authorities",
+    "piwarden.transactions",
+    "piwarden.publication",
     "piwarden.jobs",
 ]
 
@@ -234,6 +238,18 @@ LOGIN_URL = "accounts:login"
 # PIPL Art. 47: data held only on a withdrawn consent is erased after this many days.
 PIWARDEN_ERASE_ON_WITHDRAWAL = _env_bool("PIWARDEN_ERASE_ON_WITHDRAWAL", True)
 PIWARDEN_WITHDRAWAL_ERASURE_DAYS = int(os.environ.get("PIWARDEN_WITHDRAWAL_ERASURE_DAYS", "7"))
+# Cross-border transfers (transfers.md): the thresholds file (with its source), critical
+# information infrastructure operator (always a security assessment), days of warning before
+# a mechanism expires, and staff networks outside mainland China ("CIDR" or
+# "CIDR=<catalog recipient key>" when a transfer record covers access from there).
+PIWARDEN_TRANSFER_THRESHOLDS_FILE = os.environ.get("PIWARDEN_TRANSFER_THRESHOLDS_FILE", "")
+PIWARDEN_CIIO = os.environ.get("PIWARDEN_CIIO", "false").lower() in ("1", "true", "yes")
+PIWARDEN_TRANSFER_REMIND_DAYS = int(os.environ.get("PIWARDEN_TRANSFER_REMIND_DAYS", "90"))
+PIWARDEN_OVERSEAS_NETWORKS = [n.strip() for n in os.environ.get(
+    "PIWARDEN_OVERSEAS_NETWORKS", "").split(",") if n.strip()]
+# Public disclosure (publication.md): a withdrawn item is down within this many hours.
+PIWARDEN_PUBLICATION_TAKEDOWN_HOURS = int(
+    os.environ.get("PIWARDEN_PUBLICATION_TAKEDOWN_HOURS", "24"))
 # Banner choices accepted per client IP address and minute.
 PIWARDEN_BANNER_RATE = int(os.environ.get("PIWARDEN_BANNER_RATE", "30"))
 

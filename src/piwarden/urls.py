@@ -22,6 +22,7 @@ urlpatterns = [
     path("privacy/", include("piwarden.policy.urls")),
     path("privacy/", include("piwarden.consent.urls")),
     path("sites/", include("piwarden.sites.urls")),
+    path("stories/", include("piwarden.publication.urls")),
     path("contact/", include("piwarden.leads.urls")),
     path("campaigns/", include("piwarden.campaigns.urls")),
     path("partners/", include("piwarden.partners.urls")),

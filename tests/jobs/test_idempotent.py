@@ -9,7 +9,8 @@ rights.execute_cancellation, audit.run_chain_check, outbox.deliver_message, outb
 alerts.notify_staff, consent.run_due_erasures, subjectdata.build_export_task,
 subjectdata.run_erasure_task, subjectdata.expire_exports_task, sharing.delivery.push_provision,
 sharing.daily_checks, jobs.ping, jobs.prune, notify.run_campaign, notify.deliver_chunk,
-notify.sync_campaign, incidents.run_checks, sites.run_due, sites.clean_up.
+notify.sync_campaign, incidents.run_checks, sites.run_due, sites.clean_up,
+publication.run_sweep, transfers.remind.
 ``test_every_task_in_src_is_covered`` keeps the list whole.
 """
 
@@ -31,6 +32,7 @@ from piwarden.audit.models import AuditEvent, ChainCheck
 from piwarden.jobs.models import Job, JobStatus
 from piwarden.outbox.models import Message
 from tests.outbox.conftest import open_egress  # noqa: F401  (fixture)
+from tests.publication.conftest import signal_missed  # noqa: F401  (fixture)
 from tests.receiver import Receiver
 from tests.rights.conftest import account, rights_settings, sign_up  # noqa: F401  (fixtures)
 from tests.sharing.conftest import (  # noqa: F401  (fixtures)
@@ -55,7 +57,8 @@ COVERED = {
     "piwarden.jobs.tasks.prune", "piwarden.notify.tasks.run_campaign",
     "piwarden.notify.tasks.deliver_chunk", "piwarden.notify.tasks.sync_campaign",
     "piwarden.incidents.tasks.run_checks", "piwarden.sites.tasks.run_due",
-    "piwarden.sites.tasks.clean_up",
+    "piwarden.sites.tasks.clean_up", "piwarden.publication.tasks.run_sweep",
+    "piwarden.transfers.tasks.remind",
 }
 
 
@@ -392,3 +395,40 @@ def test_sites_tasks_twice_end_a_service_and_clean_it_up_once(twice):
     assert first["ended"] == [item.pk] and second["ended"] == []
     first, second, _ = twice(lambda: tasks.clean_up.call(item.pk))
     assert first == second
+
+
+def test_publication_sweep_twice_takes_an_item_down_once(person, signal_missed, twice):  # noqa: F811
+    """A withdrawn story the signal missed is taken down by the first run only."""
+    from piwarden.consent.models import Choice
+    from piwarden.publication import services, tasks
+    from tests.publication.conftest import choose
+
+    editor = Actor.staff(staff("change_publisheditem", "publication", "editor"))
+    item = services.request_consent(actor=editor, item=services.create_item(
+        actor=editor, subject=person, kind="testimonial", title_zh="评价",
+        title_en="Testimonial", body_zh="很好。", body_en="Great."))
+    choose(item)
+    published = services.publish(actor=editor, item=item)
+    choose(published, Choice.WITHDRAW)
+    Job.objects.filter(task_path=tasks.run_sweep.module_path).delete()
+    first, second, _ = twice(tasks.run_sweep.call)
+    assert first["taken_down"] == 1 and second["taken_down"] == 0
+
+
+def test_transfers_remind_twice_alerts_once(registry_synced, twice):  # noqa: F811
+    """A mechanism about to expire is reminded of once per date."""
+    from piwarden.sharing.models import Flow
+    from piwarden.transfers import services, tasks
+
+    flow = Flow.objects.get(activity="sharing.processors", recipient="processor.data_storage")
+    with transaction.atomic():
+        services.create_record(
+            actor=SYSTEM, flow=flow, mechanism="certification", reference="CERT-1",
+            important_data="none", effective_on=timezone.localdate(),
+            valid_until=timezone.localdate() + datetime.timedelta(days=10),
+            notice_zh="行使权利", notice_en="Exercise rights")
+    Job.objects.filter(task_path=tasks.remind.module_path).delete()
+    before = effects()
+    first, second, after = twice(tasks.remind.call)
+    assert (first, second) == (1, 0)
+    assert after["alerts"] == before["alerts"] + 1

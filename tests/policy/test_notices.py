@@ -168,3 +168,20 @@ def test_g_8_2_consent_given_on_a_version_without_reductions_accepts_it(
     consent.grant(actor=system_actor, subject=person, purpose="survey", channel="web",
                   notice_text="Surveys. Privacy policy version 2026.1.")
     assert selectors.accepted_version(person) == published
+
+
+def test_g_8_3_a_handler_change_is_major_2_and_starts_the_art_22_flow(published, system_actor):
+    """A new handler (a merger or sale) is a major change (2): besides the notice, staff are
+    alerted to record the corporate transaction whose notices gate any transfer."""
+    from piwarden.alerts.models import Alert
+    from piwarden.catalog.models import CatalogRelease
+    from tests.policy.conftest import release
+
+    made = release("2026.2")
+    CatalogRelease.objects.filter(pk=made.pk).update(
+        handler={**made.handler, "legal_name": "New Holder Technology Co., Ltd."})
+    draft = services.create_draft(actor=system_actor)
+    assert 2 in draft.classification["major"]
+    services.publish(actor=system_actor, version=draft.version)
+    alert = Alert.objects.get(kind="policy.ownership_changed")
+    assert alert.detail == {"version": "2026.2", "major": [2]}

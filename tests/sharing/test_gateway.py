@@ -204,14 +204,18 @@ def test_r_6_1_the_access_export_lists_every_provision(activate, person_with, sy
     """The export's register section names each recipient with its purpose and date; a
     provision the law keeps confidential is withheld and counted, never shown."""
     from piwarden.subjectdata.services import collect
+    from tests.authorities.helpers import approved_request
 
     person = person_with(name="林一", email="lin@example.cn")
     services.provide(actor=system_actor, flow=activate(*PROCESSORS), subject_ids=[person.pk])
     grant_recipient(system_actor, person, "sharing.affiliates", "affiliate.intron_group")
     services.provide(actor=system_actor, flow=activate(*AFFILIATES), subject_ids=[person.pk])
     authority = activate("disclosure.to_authorities", "authority.competent")
+    request = approved_request(people=[person], activity="disclosure.to_authorities",
+                               categories=["user.name"], confidential=True)
     services.provide(actor=system_actor, flow=authority, subject_ids=[person.pk],
-                     categories=["user.name"], confidential=True)
+                     categories=["user.name"], confidential=True,
+                     context={"authority_request": request.pk})
     tables = collect(person)["sharing.disclosures"]
     assert [row["recipient"] for row in tables["recipients"]] == [
         "Example Service Partner Co., Ltd.", "Intron Digital (Shenzhen) Co., Ltd."]

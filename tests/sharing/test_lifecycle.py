@@ -98,7 +98,7 @@ def test_s_4_1_2b_a_non_cn_recipient_is_held_for_the_cross_border_controls(
     _contracts(system_actor, counterparty)
     with pytest.raises(services.SharingError) as refused:
         services.activate_counterparty(actor=system_actor, counterparty=counterparty)
-    assert "outside the PRC" in refused.value.message
+    assert "outside mainland China" in refused.value.message
     assessment = flow.assessments.get()
     services.decide_assessment(actor=system_actor, assessment=assessment, approve=True,
                                risk="medium", findings="Needs a transfer mechanism.")

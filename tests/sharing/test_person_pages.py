@@ -194,16 +194,20 @@ def provided(activate, affiliates, person_with, system_actor):
     """A person whose data went to an affiliate (with consent), a processor and, in
     confidence, an authority."""
     from piwarden.consent import services as consent
+    from tests.authorities.helpers import approved_request
 
     person = person_with(name="王小明", email="wang@example.cn")
     consent.record(actor=system_actor, subject=person, purpose="sharing.affiliates",
                    choice="grant", scope="separate.third_party",
                    recipient="affiliate.intron_group", notice_text="For the test.",
                    channel="web")
-    for flow, confidential in ((affiliates, False), (activate(*PROCESSORS), False),
-                               (activate(*AUTHORITY), True)):
+    authority = activate(*AUTHORITY)
+    request = approved_request(people=[person], confidential=True)
+    for flow, confidential, context in (
+            (affiliates, False, None), (activate(*PROCESSORS), False, None),
+            (authority, True, {"authority_request": request.pk})):
         provision, _ = services.provide(actor=system_actor, flow=flow, subject_ids=[person.pk],
-                                        confidential=confidential)
+                                        confidential=confidential, context=context)
         assert provision.provided == 1
     assert Disclosure.objects.filter(subject=person, confidential=True).count() == 1
     return person

@@ -37,3 +37,11 @@ def require_scope(request, scope: Scope) -> Actor:
     elif principal is not None and principal.has_perm(SCOPE_PERMISSIONS[scope]):
         return Actor.staff(principal)
     raise ApiError(403, "FORBIDDEN", f"This needs the '{scope}' scope.")
+
+
+def require_permission(request, *permissions: str) -> Actor:
+    """A staff-session endpoint: refuse with 403 unless the staff member holds one of the
+    permissions (``app.codename``); return them as an Actor."""
+    if not any(request.auth.has_perm(permission) for permission in permissions):
+        raise ApiError(403, "FORBIDDEN", f"This needs the '{permissions[0]}' permission.")
+    return Actor.staff(request.auth)

@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
 from piwarden.api_errors import ApiError
-from piwarden.audit.actors import Actor
 from piwarden.clients.auth import StaffSessionAuth
+from piwarden.clients.auth import require_permission as _staff
 from piwarden.incidents import evidence, packs, services
 from piwarden.incidents.models import AffectedPerson, Drill, Incident
 from piwarden.incidents.schemas import (
@@ -33,12 +33,6 @@ from piwarden.incidents.schemas import (
 
 router = Router(tags=["incidents"], auth=[StaffSessionAuth()])
 VIEW, CHANGE = "incidents.view_incident", "incidents.change_incident"
-
-
-def _staff(request, permission: str) -> Actor:
-    if not request.auth.has_perm(permission):
-        raise ApiError(403, "FORBIDDEN", f"This needs the '{permission}' permission.")
-    return Actor.staff(request.auth)
 
 
 def _incident(incident_id: int) -> Incident:

@@ -6,9 +6,8 @@ import uuid
 from django.shortcuts import get_object_or_404
 from ninja import Router, Status
 
-from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
-from piwarden.clients.auth import StaffSessionAuth
+from piwarden.clients.auth import StaffSessionAuth, require_permission
 from piwarden.notify import selectors, services
 from piwarden.notify.models import Campaign
 from piwarden.notify.schemas import CampaignIn, CampaignOut, PreviewOut, ProgressOut
@@ -18,9 +17,7 @@ STAFF = [StaffSessionAuth()]
 
 
 def _staff(request, permission: str) -> Actor:
-    if not request.auth.has_perm(f"notify.{permission}"):
-        raise ApiError(403, "FORBIDDEN", f"This needs the 'notify.{permission}' permission.")
-    return Actor.staff(request.auth)
+    return require_permission(request, f"notify.{permission}")
 
 
 @router.post("/campaigns", response={201: CampaignOut}, auth=STAFF)

@@ -7,7 +7,7 @@ from ninja import Router, Status
 
 from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
-from piwarden.clients.auth import StaffSessionAuth
+from piwarden.clients.auth import StaffSessionAuth, require_permission
 from piwarden.policy import selectors, services
 from piwarden.policy.models import PolicyVersion
 from piwarden.policy.models import Status as VersionStatus
@@ -18,9 +18,7 @@ STAFF = [StaffSessionAuth()]
 
 
 def _staff(request, permission: str) -> Actor:
-    if not request.auth.has_perm(f"policy.{permission}"):
-        raise ApiError(403, "FORBIDDEN", f"This needs the 'policy.{permission}' permission.")
-    return Actor.staff(request.auth)
+    return require_permission(request, f"policy.{permission}")
 
 
 def _out(version: PolicyVersion, snapshot: bool = False) -> dict:

@@ -113,12 +113,28 @@ def publish(*, actor: Actor, version, effective_at: datetime.datetime | None = N
         draft.notice_campaign = str(campaigns.create(actor=actor, version=draft).pk)
     draft.save()
     waiting = _start(actor=actor, campaign_id=draft.reconsent_campaign or draft.notice_campaign)
+    if 2 in classification.get("major", []):
+        _ownership_changed(actor, draft)
     audit.record(actor=actor, action="policy.published", obj=draft,
                  detail={"version": draft.version, "major": classification.get("major", []),
                          "reductions": len(classification.get("reductions", [])),
                          "campaign": draft.reconsent_campaign or draft.notice_campaign,
                          "campaign_waits_for_approval": waiting})
     return draft
+
+
+def _ownership_changed(actor: Actor, version: PolicyVersion) -> None:
+    """A major change (2), the handler's ownership or organisation, is what a merger, division
+    or sale looks like from the policy: the Art. 22 flow must run before any PI goes to the new
+    holder (the ``transactions`` app; its export stays blocked until the notices are out).
+    Staff are alerted to record the transaction."""
+    from piwarden.alerts.services import raise_alert
+
+    raise_alert(kind="policy.ownership_changed", severity="high", source="policy.publish",
+                actor=actor, summary=f"Policy {version.version}: the handler changed. Record "
+                "the corporate transaction (PIPL Art. 22) before any transfer to the new "
+                "holder.", detail={"version": version.version, "major": [2]},
+                objects=[version])
 
 
 def _start(*, actor: Actor, campaign_id: str) -> bool:

@@ -46,9 +46,19 @@ class SharingProvidedOut(Schema):
     provided_at: list[datetime]
 
 
+class SharingAbroadOut(Schema):
+    """The recipient is outside mainland China (PIPL Art. 39; transfers app)."""
+
+    country: str
+    country_name: str
+    rights: list[str] = Field(description="How to exercise your rights against the recipient.")
+
+
 class SharingReceivedOut(Schema):
     company: SharingCompanyOut
     provided: list[SharingProvidedOut]
+    abroad: SharingAbroadOut | None = Field(None, description="Set when the recipient is "
+                                                              "outside mainland China.")
 
 
 class SharingRecipientsOut(Schema):
@@ -108,8 +118,8 @@ def _company(company: labels.Company) -> dict:
 @router.get("/me/recipients", response=SharingRecipientsOut)
 def my_recipients(request, lang: Lang | None = None):
     """Who received my personal information, per recipient (newest first): purpose,
-    categories and dates in China time. Provisions the law keeps confidential are withheld
-    and counted in ``withheld``."""
+    categories and dates in China time; ``abroad`` for a recipient outside mainland China.
+    Provisions the law keeps confidential are withheld and counted in ``withheld``."""
     groups, withheld = labels.received(request.auth.subject, lang)
     return {"withheld": withheld, "recipients": [
         {"company": _company(group.company), "provided": [
@@ -118,7 +128,10 @@ def my_recipients(request, lang: Lang | None = None):
              "first_provided_at": labels.china_time(p.first),
              "last_provided_at": labels.china_time(p.last),
              "provided_at": [labels.china_time(d) for d in p.dates]}
-            for p in group.provided]}
+            for p in group.provided],
+         "abroad": group.abroad and {"country": group.abroad.country,
+                                     "country_name": group.abroad.country_name,
+                                     "rights": list(group.abroad.rights)}}
         for group in groups]}
 
 

@@ -1,5 +1,6 @@
-"""The demo's sharing: two example recipients named, their flows activated through the real
-steps, and one provision of the demo person's data to the processor (``piwarden demo``)."""
+"""The demo's sharing: example recipients named, their flows activated through the real
+steps (an overseas one after its transfer record, ``transfers.demo``), and one provision of
+the demo person's data to the processor (``piwarden demo``)."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,9 @@ from piwarden.sharing.models import AssessmentStatus, Counterparty, Disclosure, 
 
 OVERLAY = Path(__file__).resolve().parents[3] / "catalog" / "demo-recipients.yaml"
 FLOWS = (("sharing.affiliates", "affiliate.intron_group"),
-         ("sharing.processors", "partner.business"))
+         ("sharing.processors", "partner.business"),
+         ("disclosure.to_authorities", "authority.competent"),
+         ("crossborder.overseas_transfer", "third_party.overseas"))
 
 
 def load_demo_catalog(actor: Actor) -> None:
@@ -33,7 +36,7 @@ def _activate(actor: Actor, activity: str, recipient: str) -> Flow:
     today = timezone.localdate()
     counterparty = Counterparty.objects.get(recipient=recipient)
     if counterparty.status != Status.ACTIVE:
-        if not counterparty.contracts.exists():
+        if not counterparty.contracts.exists() and recipient != "authority.competent":
             services.add_contract(actor=actor, counterparty=counterparty,
                                   kind="confidentiality", reference=f"NDA-DEMO-{recipient}",
                                   signed_on=today, starts_on=today)
@@ -58,7 +61,10 @@ def _activate(actor: Actor, activity: str, recipient: str) -> Flow:
 
 def set_up(*, actor: Actor, person) -> None:
     """Idempotent: reloads the demo catalog and reactivates; provides once."""
+    from piwarden.transfers import demo as transfers_demo
+
     load_demo_catalog(actor)
+    transfers_demo.set_up(actor=actor)
     flows = [_activate(actor, activity, recipient) for activity, recipient in FLOWS]
     if person is not None and not Disclosure.objects.filter(subject=person).exists():
         services.provide(actor=actor, flow=flows[1], subject_ids=[person.pk],

@@ -62,6 +62,6 @@ class RecipientConsentForm(forms.Form):
         offer = self.offer
         return consent.record(
             actor=Actor.person(self.subject), subject=self.subject, purpose=offer.purpose,
-            choice=self.cleaned_data["choice"], scope=labels.SCOPE,
+            choice=self.cleaned_data["choice"], scope=offer.scope,
             recipient=offer.flow.recipient, notice_text=offer.notice.text, channel=channel,
             ip=ip, user_agent=user_agent)

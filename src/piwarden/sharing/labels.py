@@ -15,13 +15,15 @@ from piwarden.catalog.models import DataCategory, ProcessingActivity, Purpose, R
 from piwarden.consent import notices
 from piwarden.consent.models import ConsentState
 from piwarden.consent.services import policy_version
-from piwarden.sharing import selectors
+from piwarden.sharing import guards, selectors
 from piwarden.sharing.models import Disclosure, Flow, Method, Status
 from piwarden.sharing.services import CONSENT_BASES, HANDLER_ROLES
 
 CHINA = ZoneInfo("Asia/Shanghai")
 # A consent to one recipient is a separate consent to provision (PIPL Art. 23).
 SCOPE = "separate.third_party"
+CROSS_BORDER_PURPOSE = "crossborder.transfer"
+CROSS_BORDER_SCOPE = "separate.cross_border"  # a flow abroad resting on consent (Art. 39)
 
 METHODS = {
     Method.DOWNLOAD: {
@@ -84,6 +86,12 @@ NOTICE = {
         "withdraw": "You can withdraw at any time; withdrawing stops future provision and does "
                     "not affect provision before it.",
         "policy": "Privacy policy version {version}.",
+        "title_abroad": "Separate consent to provide your personal information to a company "
+                        "outside mainland China",
+        "rights_abroad": "How to exercise your rights against it",
+        "separate_abroad": "The company is outside mainland China (PIPL Art. 39). This "
+                           "consent covers this company, this purpose and this information "
+                           "only.",
     },
     "zh-hans": {
         "title": "向其他公司提供您的个人信息的单独同意",
@@ -94,6 +102,10 @@ NOTICE = {
                     "须另行取得您的同意。",
         "withdraw": "您可以随时撤回同意；撤回后将停止后续提供，但不影响撤回前已进行的提供。",
         "policy": "隐私政策版本 {version}。",
+        "title_abroad": "向中国大陆境外的公司提供您的个人信息的单独同意",
+        "rights_abroad": "向其行使权利的方式",
+        "separate_abroad": "该公司位于中国大陆境外（《个人信息保护法》第三十九条）。本同意仅适用于"
+                           "此公司、此目的和上述信息。",
     },
 }
 
@@ -204,21 +216,26 @@ class Notice:
 
 
 def notice(*, company: Company, purpose: str, method: str, categories: list[str], version: str,
-           lang: str) -> Notice:
+           lang: str, rights_abroad: str | None = None) -> Notice:
     """The consent notice for one recipient's flow: recipient, contact, purpose, method and
-    categories (PIPL Art. 23), in the person's language. The only builder of these words."""
+    categories (PIPL Art. 23), in the person's language; for a recipient outside mainland
+    China (``rights_abroad`` given, from its transfer record) also how to exercise rights
+    against it (Art. 39). The only builder of these words."""
     words = NOTICE[lang]
     company_name = (f"{company.name}（{company.kind}）" if lang == "zh-hans" and company.kind
                     else company.full_name)
+    abroad = rights_abroad is not None
     return Notice(
-        title=words["title"],
+        title=words["title_abroad" if abroad else "title"],
         fields=((words["company"], company_name),
                 (words["contact"], company.contact or NOT_STATED[lang]),
                 (words["country"], company.country_name),
                 (words["purpose"], purpose),
                 (words["method"], method_label(method, lang)),
-                (words["categories"], words["list"].join(categories))),
-        sentences=(words["separate"], words["withdraw"],
+                (words["categories"], words["list"].join(categories)),
+                *(((words["rights_abroad"], rights_abroad or NOT_STATED[lang]),)
+                  if abroad else ())),
+        sentences=(words["separate_abroad" if abroad else "separate"], words["withdraw"],
                    words["policy"].format(version=version)),
         separator=words["separator"])
 
@@ -242,6 +259,7 @@ class Offer:
     changed: bool  # granted, but on a notice that differs from today's
     notice: Notice
     version: str
+    scope: str = SCOPE  # the consent ledger's: CROSS_BORDER_SCOPE for a flow abroad
 
     @property
     def granted(self) -> bool:
@@ -266,16 +284,19 @@ def offers(subject, lang: str | None = None) -> list[Offer]:
     running = selectors.active_recipient_keys()
     activities = {a.key: a for a in ProcessingActivity.objects.filter(
         key__in={f.activity for f in flows}).select_related("purpose")}
-    states = {(s.purpose, s.recipient): s for s in ConsentState.objects.filter(
-        subject=subject, scope=SCOPE).exclude(recipient="").select_related("event__notice")}
+    states = {(s.purpose, s.scope, s.recipient): s for s in ConsentState.objects.filter(
+        subject=subject, scope__in=(SCOPE, CROSS_BORDER_SCOPE)).exclude(recipient="")
+        .select_related("event__notice")}
+    abroad = _rights_abroad(flows)
     categories = CategoryNames()
     out = []
     for flow in flows:
         activity = activities.get(flow.activity)
-        if activity is None:
-            continue
-        state = states.get((activity.purpose.key, flow.recipient))
-        active = (flow.status == Status.ACTIVE and not flow.cross_border
+        if activity is None or (flow.cross_border and flow.pk not in abroad):
+            continue  # abroad, only the transfer purpose's flows with a transfer record
+        scope = CROSS_BORDER_SCOPE if flow.cross_border else SCOPE
+        state = states.get((activity.purpose.key, scope, flow.recipient))
+        active = (flow.status == Status.ACTIVE and not guards.problems(flow)
                   and flow.recipient in running and not recipients[flow.recipient].retired)
         if not active and not (state and state.choice == "grant"):
             continue
@@ -284,7 +305,8 @@ def offers(subject, lang: str | None = None) -> list[Offer]:
         names = categories.names(flow.categories, lang)
         code = _STATE_OF.get(state.choice, "not_asked") if state else "not_asked"
         shown = notice(company=company, purpose=purpose_name, method=flow.method,
-                       categories=names, version=version, lang=lang)
+                       categories=names, version=version, lang=lang,
+                       rights_abroad=_rights(abroad.get(flow.pk), lang))
         out.append(Offer(
             flow=flow, company=company, purpose=activity.purpose.key, purpose_name=purpose_name,
             method=flow.method, method_name=method_label(flow.method, lang),
@@ -292,12 +314,32 @@ def offers(subject, lang: str | None = None) -> list[Offer]:
             state=code, since=state.changed_at if state else None,
             state_name=state_label(code, state.changed_at if state else None, lang),
             changed=code == "granted" and _changed(state, flow, recipients, activity,
-                                                   categories),
-            notice=shown, version=version))
+                                                   categories, abroad.get(flow.pk)),
+            notice=shown, version=version, scope=scope))
     return sorted(out, key=lambda offer: (not offer.active, offer.company.name, offer.flow.pk))
 
 
-def _changed(state: ConsentState, flow: Flow, recipients, activity, categories) -> bool:
+def _rights_abroad(flows: list[Flow]) -> dict:
+    """The transfer record of each flow abroad whose consent is the cross-border one (its own
+    purpose is the transfer): the Art. 39 rights text the notice shows."""
+    from piwarden.transfers.models import TransferRecord
+
+    abroad = [f.pk for f in flows if f.cross_border]
+    if not abroad:
+        return {}
+    return {r.flow_id: r for r in TransferRecord.objects.filter(
+        flow_id__in=abroad, flow__activity__in=ProcessingActivity.objects.filter(
+            purpose__key=CROSS_BORDER_PURPOSE).values("key"))}
+
+
+def _rights(record, lang: str) -> str | None:
+    if record is None:
+        return None
+    return (record.notice_zh if lang == "zh-hans" else record.notice_en).strip()
+
+
+def _changed(state: ConsentState, flow: Flow, recipients, activity, categories,
+             record=None) -> bool:
     """The grant's notice differs from the one shown today (same policy version): the
     company, its contact, the method or the categories changed since the person agreed."""
     stored = state.event.notice.text
@@ -305,7 +347,8 @@ def _changed(state: ConsentState, flow: Flow, recipients, activity, categories) 
         today = notice(company=Company.of(flow.recipient, recipients[flow.recipient], lang),
                        purpose=_name(activity.purpose, lang), method=flow.method,
                        categories=categories.names(flow.categories, lang),
-                       version=state.policy_version, lang=lang)
+                       version=state.policy_version, lang=lang,
+                       rights_abroad=_rights(record, lang))
         if today.text == stored:
             return False
     return True
@@ -349,12 +392,23 @@ class Provided:
         return self.dates[0]
 
 
+@dataclass(frozen=True)
+class Abroad:
+    """A recipient outside mainland China (PIPL Art. 39): where it is, and how the person
+    exercises their rights against it (the transfer record's notice)."""
+
+    country: str
+    country_name: str
+    rights: tuple[str, ...]
+
+
 @dataclass
 class Received:
     """One recipient in the register, with what it received."""
 
     company: Company
     provided: list[Provided] = field(default_factory=list)
+    abroad: Abroad | None = None
 
     @property
     def last(self) -> datetime:
@@ -392,7 +446,27 @@ def received(subject, lang: str | None = None) -> tuple[list[Received], int]:
                 category_names=categories.names(row.categories, lang), lang=lang)
             group.provided.append(entry)
         entry.dates.append(row.provided_at)
+    _mark_abroad(groups, {(row.activity, row.recipient) for row in rows}, lang)
     return list(groups.values()), withheld
+
+
+# --- Overseas transfers (transfers app): the Art. 39 items on "who has my data" ----------
+def _mark_abroad(groups: dict[str, Received], pairs: set[tuple[str, str]], lang: str) -> None:
+    """Mark each recipient that received the person's data on a flow with a transfer record."""
+    from piwarden.transfers.models import TransferRecord
+
+    records = [r for r in TransferRecord.objects.select_related("flow").filter(
+        flow__recipient__in=list(groups)).order_by("pk")
+        if (r.flow.activity, r.flow.recipient) in pairs]
+    for record in records:
+        group = groups[record.flow.recipient]
+        rights = (record.notice_zh if lang == "zh-hans" else record.notice_en).strip()
+        before = group.abroad.rights if group.abroad else ()
+        group.abroad = Abroad(country=record.country,
+                              country_name=country_label(record.country, lang),
+                              rights=tuple(dict.fromkeys((*before, rights) if rights
+                                                         else before)))
+# --- end overseas transfers ---
 
 
 def _purpose_of(row: Disclosure, lang: str) -> str:

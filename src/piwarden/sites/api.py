@@ -4,9 +4,8 @@ for staff the services with their state and the discontinuation action."""
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
-from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
-from piwarden.clients.auth import StaffSessionAuth
+from piwarden.clients.auth import StaffSessionAuth, require_permission
 from piwarden.sites import selectors, services
 from piwarden.sites.models import Offering
 from piwarden.sites.schemas import OfferingOut, SiteOut, SunsetIn
@@ -37,9 +36,7 @@ def public(request):
 def _staff(request, permission: str) -> Actor:
     """Staff with the sites permission (API clients have no scope here: sites are run from
     the console)."""
-    if not request.auth.has_perm(f"sites.{permission}"):
-        raise ApiError(403, "FORBIDDEN", f"This needs the 'sites.{permission}' permission.")
-    return Actor.staff(request.auth)
+    return require_permission(request, f"sites.{permission}")
 
 
 def _out(offering: Offering) -> dict:

@@ -19,9 +19,12 @@ from piwarden.vault import fields
 from piwarden.vault import services as vault
 from piwarden.vault.forms import RevealForm
 from piwarden.vault.models import DataKey, VaultValue
+from piwarden.web.ratelimit import client_ip
 
 REVEAL_PERMISSION = "vault.reveal_vaultvalue"
 CREDENTIALS = "user.credentials"
+OVERSEAS = {"OVERSEAS_STAFF_ACCESS": "you are connected from a network outside mainland China, "
+            "and no cross-border transfer record covers staff access from it (PIPL Art. 38)"}
 
 
 @admin.register(VaultValue)
@@ -70,9 +73,11 @@ class VaultValueAdmin(ReadOnlyAdmin):
             try:
                 value = vault.reveal(actor=Actor.staff(request.user), subject=row.subject,
                                      field=row.field, purpose=form.cleaned_data["purpose"],
-                                     reason=form.cleaned_data["reason"])
+                                     reason=form.cleaned_data["reason"],
+                                     ip=client_ip(request))
             except vault.RevealRefused as refused:
-                form.add_error(None, f"Refused: {refused.reason}. The refusal is recorded.")
+                form.add_error(None, f"Refused: {OVERSEAS.get(refused.reason, refused.reason)}. "
+                                     "The refusal is recorded.")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,

@@ -199,17 +199,24 @@ def _reveal_refusal(subject: Subject, category: str, purpose: str) -> tuple[str,
 
 @sensitive_variables("plaintext")
 def reveal(*, actor: Actor, subject: Subject, field: str, purpose: str,
-           reason: str = "") -> str | None:
+           reason: str = "", ip: str = "") -> str | None:
     """The plaintext of one value, when the catalog and the subject's consent allow the purpose.
 
     Raises RevealRefused (``.reason`` is a machine code) otherwise; the refusal is audited.
     Reveals of sensitive categories and every staff reveal are audited (``reason`` goes into
-    the record's detail). None when no value is stored.
+    the record's detail). None when no value is stored. ``ip``: the staff member's address,
+    refused from an overseas network no transfer record covers (X-7.1).
     """
     vault_field = fields.get(field)
     category = vault_field.category
     detail = {"field": field, **({"reason": reason} if reason else {})}
     refusal, legal_basis = _reveal_refusal(subject, category, purpose)
+    # --- cross-border: staff access from an overseas network (transfers.network) ---
+    if not refusal and ip and actor.kind == ActorKind.STAFF:
+        from piwarden.transfers import network
+
+        refusal = network.refusal(ip, category)
+    # --- end cross-border ---
     if refusal:
         _record_refusal(actor=actor, subject=subject, action="vault.reveal_refused",
                         category=category, purpose=purpose, refusal=refusal, detail=detail,

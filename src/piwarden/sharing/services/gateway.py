@@ -32,7 +32,7 @@ from piwarden.consent import decisions
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import ConsentState
 from piwarden.jobs.services import enqueue_with_caller
-from piwarden.sharing import packages
+from piwarden.sharing import guards, packages
 from piwarden.sharing.models import (
     ContractKind,
     Counterparty,
@@ -87,7 +87,8 @@ def _outside_transaction() -> None:
                            status=500)
 
 
-def _refuse(actor: Actor, flow: Flow, code: str, message: str, **detail) -> SharingError:
+def _refuse(actor: Actor, flow: Flow, code: str, message: str, status: int | None = None,
+            **detail) -> SharingError:
     """Audit a refused provision in its own transaction (the caller runs outside one, see
     ``_outside_transaction``) and return the error to raise."""
     with transaction.atomic():
@@ -95,7 +96,7 @@ def _refuse(actor: Actor, flow: Flow, code: str, message: str, **detail) -> Shar
                      outcome=Outcome.DENIED, legal_basis=flow.legal_basis,
                      detail={"activity": flow.activity, "recipient": flow.recipient,
                              "code": code, **detail})
-    return SharingError(code, message, status=403 if code != "FLOW_INACTIVE" else 409)
+    return SharingError(code, message, status=status or (403 if code != "FLOW_INACTIVE" else 409))
 
 
 def check_flow(actor: Actor, flow: Flow) -> tuple[Counterparty, Recipient]:
@@ -103,8 +104,11 @@ def check_flow(actor: Actor, flow: Flow) -> tuple[Counterparty, Recipient]:
     state and catalog entry."""
     counterparty = Counterparty.objects.filter(recipient=flow.recipient).first()
     if flow.status != Status.ACTIVE or counterparty is None or \
-            counterparty.status != Status.ACTIVE or flow.cross_border:
+            counterparty.status != Status.ACTIVE or \
+            (flow.cross_border and not guards.for_flow(flow)):
         raise _refuse(actor, flow, "FLOW_INACTIVE", f"The flow {flow} is not active.")
+    for problem in guards.problems(flow):
+        raise _refuse(actor, flow, problem.code, problem.message)
     recipient = catalog_recipient(flow.recipient)
     if recipient.role == RecipientRole.PROCESSOR:
         if not contracts_in_force(counterparty, ContractKind.ENTRUSTMENT):
@@ -127,11 +131,13 @@ def _hash(value: str) -> str:
 
 
 def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list[str] | None =
-            None, transforms: dict[str, str] | None = None,
-            confidential: bool = False) -> tuple[Provision, str]:
+            None, transforms: dict[str, str] | None = None, confidential: bool = False,
+            context: dict | None = None) -> tuple[Provision, str]:
     """Provide the people's data in ``categories`` (default: the flow's allowlist) to the
     flow's recipient. Returns the provision and the download link's token (shown once; empty
-    when nobody was provided or the package is pushed)."""
+    when nobody was provided or the package is pushed). ``context`` goes to the flow's guards
+    (``sharing.guards``: an authority request, a corporate transaction); what they report
+    comes back as ``provision.guard_results``."""
     _outside_transaction()
     transforms = transforms or {}
     counterparty, recipient = check_flow(actor, flow)
@@ -160,6 +166,15 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
     purpose = activity.purpose.key
     per_recipient = recipient.role in HANDLER_ROLES and flow.legal_basis in CONSENT_BASES
     ids = list(dict.fromkeys(decisions.as_uuid(s) for s in subject_ids))
+    batch = guards.Batch(actor=actor, flow=flow, recipient=recipient, purpose=purpose,
+                         categories=kept, context=dict(context or {}))
+    flow_guards = guards.for_flow(flow)
+    for guard in flow_guards:
+        try:
+            guard.before(batch)
+        except guards.Refused as refused:
+            raise _refuse(actor, flow, refused.code, refused.message, status=refused.status,
+                          **refused.detail) from None
     # Decide on every declared category the package can hold, so that a parent key ("user")
     # still asks for separate consent to the sensitive ones below it (PIPL Art. 29).
     declared = decisions.rules().purposes[purpose].declared
@@ -172,6 +187,8 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
             _outdated(answers, purpose, flow)
         provided = [subject_id for subject_id in ids if answers[subject_id].allowed]
         dropped = Counter(answer.reason for answer in answers.values() if not answer.allowed)
+        for guard in flow_guards:
+            provided = guard.within(batch, provided, dropped)
         now = timezone.now()
         provision = Provision(
             flow=flow, actor=str(actor), categories=kept, stripped=stripped, considered=len(ids),
@@ -201,12 +218,14 @@ def provide(*, actor: Actor, flow: Flow, subject_ids: Iterable, categories: list
                     "considered": provision.considered, "provided": provision.provided,
                     "dropped": provision.dropped, "stripped": stripped,
                     "hashed": sorted(transforms), "subjects_digest": provision.subjects_digest,
-                    "method": flow.method, "counterparty": counterparty.pk},
+                    "method": flow.method, "counterparty": counterparty.pk,
+                    **({"guards": batch.results} if batch.results else {})},
             subjects=provided)
         if provided and flow.method == Method.PUSH:
             from piwarden.sharing import delivery
 
             enqueue_with_caller(delivery.push_provision, str(provision.pk))
+    provision.guard_results = batch.results
     return provision, token
 
 

@@ -26,7 +26,7 @@ from piwarden.catalog.models import (
 )
 from piwarden.consent.erasure import covered
 from piwarden.errors import ServiceError
-from piwarden.sharing import selectors
+from piwarden.sharing import guards, selectors
 from piwarden.sharing.models import (
     Assessment,
     AssessmentStatus,
@@ -325,7 +325,9 @@ def activation_problems(counterparty: Counterparty, today: date | None = None) -
     if not named(recipient):
         problems.append("the catalog does not name it yet (legal name and country)")
     elif recipient.country != "CN":
-        problems.append("it is outside the PRC: the cross-border controls must clear it first")
+        # Outside mainland China: the cross-border controls (the transfers app's guard)
+        # say what still stops it.
+        problems.extend(guards.counterparty_problems(counterparty, recipient))
     if recipient.role == RecipientRole.AUTHORITY:
         return problems
     if not contracts_in_force(counterparty, ContractKind.CONFIDENTIALITY, today):
@@ -402,7 +404,9 @@ def flow_problems(flow: Flow) -> list[str]:
     counterparty = Counterparty.objects.filter(recipient=flow.recipient).first()
     if counterparty is None or counterparty.status != Status.ACTIVE:
         problems.append("its recipient is not active")
-    if flow.cross_border:
+    found = guards.problems(flow)
+    problems.extend(problem.message for problem in found)
+    if flow.cross_border and not found and not guards.for_flow(flow):
         problems.append("the recipient is outside the PRC: held for the cross-border controls")
     basis = LegalBasis.objects.filter(key=flow.legal_basis).first()
     if basis is None or basis.pipl_13 is None:
@@ -523,7 +527,7 @@ def decide_assessment(*, actor: Actor, assessment: Assessment, approve: bool, ri
     assessment.risk, assessment.findings, assessment.measures = risk, findings, measures
     assessment.decided_at, assessment.decided_by = timezone.now(), str(actor)
     assessment.save()
-    for flow in assessment.flows.filter(status=Status.PENDING_ASSESSMENT, cross_border=False):
+    for flow in assessment.flows.filter(status=Status.PENDING_ASSESSMENT):
         _set_status(flow, Status.DRAFT if approve else Status.PENDING_ASSESSMENT,
                     "" if approve else "its impact assessment was rejected")
     audit.record(actor=actor, action="sharing.assessment_" + assessment.status,

@@ -43,8 +43,9 @@ class Command(BaseCommand):
             )
 
     def _sharing(self) -> None:
-        """Example recipients named and active, and a provision to show the demo person (a
-        provision runs outside any transaction, like a request or a task)."""
+        """Example recipients named and active, a provision to show the demo person (a
+        provision runs outside any transaction, like a request or a task), and a story that
+        waits for the demo person's consent."""
         from piwarden.sharing import demo
         from piwarden.subjects.models import Subject
         from piwarden.vault import services as vault
@@ -52,6 +53,9 @@ class Command(BaseCommand):
         person = Subject.objects.filter(pk__in=vault.find_subject_ids("email", DEMO_EMAIL),
                                         kind=SubjectKind.ACCOUNT_HOLDER).first()
         demo.set_up(actor=Actor.system("demo"), person=person)
+        from piwarden.publication import demo as publication_demo
+
+        publication_demo.set_up(actor=Actor.system("demo"), person=person)
 
     @transaction.atomic
     def _create(self) -> dict:

@@ -107,8 +107,10 @@ def _schedule_recurring_jobs() -> None:
     from piwarden.incidents import tasks as incidents
     from piwarden.jobs import tasks as jobs
     from piwarden.outbox import tasks as outbox
+    from piwarden.publication import tasks as publication
     from piwarden.sharing import tasks as sharing
     from piwarden.sites import tasks as sites
+    from piwarden.transfers import tasks as transfers
 
     collection.ensure_scheduled()
     sites.ensure_scheduled()  # notices due and services ending (sites.md), every 15 minutes
@@ -116,6 +118,8 @@ def _schedule_recurring_jobs() -> None:
     sharing.ensure_scheduled()
     jobs.ensure_scheduled()
     incidents.ensure_scheduled()  # reporting deadlines, progress updates, drills
+    publication.ensure_scheduled()  # withdrawn stories taken down (publication.md)
+    transfers.ensure_scheduled()  # mechanisms expiring, standard contracts to file (daily)
 
 
 def _die_with_parent() -> None:

@@ -1,0 +1,111 @@
+"""The authorities API at /api/v1/authorities/, for the legal team's staff sessions: enter a
+request, upload its legal document, review, approve, refuse, deliver, read.
+
+Staff only (no API key provides to an authority): each endpoint checks the Django permission
+the role registry gives (``authorities.*``); the services check the rest (the legal role for
+the review, two approvers other than the one who entered the request)."""
+
+import base64
+import binascii
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from ninja import Router, Status
+
+from piwarden.api_errors import ApiError
+from piwarden.authorities import selectors, services
+from piwarden.authorities.models import AuthorityRequest
+from piwarden.authorities.schemas import (
+    BasisOut,
+    DeliveredOut,
+    DocumentIn,
+    RefuseIn,
+    RequestIn,
+    RequestOut,
+    ReviewIn,
+)
+from piwarden.clients.auth import StaffSessionAuth
+from piwarden.clients.auth import require_permission as _staff
+from piwarden.vault import files
+
+router = Router(tags=["authorities"], auth=[StaffSessionAuth()])
+VIEW = "authorities.view_authorityrequest"
+
+
+def _request(request_id: int) -> AuthorityRequest:
+    return get_object_or_404(AuthorityRequest.objects.select_related("provision"),
+                             pk=request_id)
+
+
+@router.get("/bases", response=list[BasisOut])
+def bases(request):
+    """The basis picker: PIPL Art. 13(3) and 13(4) only."""
+    _staff(request, VIEW)
+    return [{"key": b.key, "name_en": b.name_en, "name_zh": b.name_zh, "article": b.article,
+             "emergency": b.pipl_13 == selectors.EMERGENCY_ITEM}
+            for b in selectors.basis_choices()]
+
+
+@router.get("/", response=list[RequestOut])
+def requests(request, state: str | None = None):
+    _staff(request, VIEW)
+    rows = AuthorityRequest.objects.select_related("provision").prefetch_related("approvals")
+    return rows.filter(state=state) if state else rows
+
+
+@router.post("/", response={201: RequestOut})
+def create(request, payload: RequestIn):
+    actor = _staff(request, "authorities.add_authorityrequest")
+    return Status(201, services.create_request(actor=actor, **payload.dict()))
+
+
+@router.get("/{int:request_id}", response=RequestOut)
+def detail(request, request_id: int):
+    _staff(request, VIEW)
+    return _request(request_id)
+
+
+@router.post("/{int:request_id}/document", response=RequestOut)
+def upload(request, request_id: int, payload: DocumentIn):
+    actor = _staff(request, "authorities.change_authorityrequest")
+    try:
+        data = base64.b64decode(payload.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "DOCUMENT_INVALID", "The document is not base64.") from None
+    return services.upload_document(actor=actor, request=_request(request_id), data=data)
+
+
+@router.get("/{int:request_id}/document")
+def document(request, request_id: int):
+    """The legal document (audited opening)."""
+    actor = _staff(request, "authorities.open_document")
+    data, kind = services.open_document(actor=actor, request=_request(request_id))
+    return files.download(data, kind, f"authority-request-{request_id}")
+
+
+@router.post("/{int:request_id}/review", response=RequestOut)
+def review(request, request_id: int, payload: ReviewIn):
+    actor = _staff(request, "authorities.review_authorityrequest")
+    return services.review(actor=actor, request=_request(request_id), **payload.dict())
+
+
+@router.post("/{int:request_id}/approve", response=RequestOut)
+def approve(request, request_id: int):
+    actor = _staff(request, "authorities.approve_authorityrequest")
+    return services.approve(actor=actor, request=_request(request_id))
+
+
+@router.post("/{int:request_id}/refuse", response=RequestOut)
+def refuse(request, request_id: int, payload: RefuseIn):
+    actor = _staff(request, "authorities.review_authorityrequest",
+                   "authorities.approve_authorityrequest")
+    return services.refuse(actor=actor, request=_request(request_id), reason=payload.reason)
+
+
+@router.post("/{int:request_id}/deliver", response=DeliveredOut)
+def deliver(request, request_id: int):
+    """Provide through the sharing gateway; the download link is returned once."""
+    actor = _staff(request, "authorities.deliver_authorityrequest")
+    delivered, token = services.deliver(actor=actor, request=_request(request_id))
+    url = request.build_absolute_uri(reverse("api:sharing_package", args=[token]))
+    return {"request": _request(delivered.pk), "download_url": url}

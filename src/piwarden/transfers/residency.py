@@ -1,0 +1,66 @@
+"""Where the catalog says PI is kept (X-7.1, Z-6): every store, backup, log sink, gateway and
+processor outside mainland China needs a transfer record that covers it.
+
+Mainland China is "CN" only: Hong Kong, Macao and Taiwan (HK, MO, TW) are outside it for
+PIPL Art. 38-40. A system with no region is on the person's own device. Every catalog
+system counts as PI-bearing (the catalog lists a system because it holds PI).
+
+What covers what, with an active record whose mechanism has no problem today:
+- a system: a record on a flow of an activity that uses the system;
+- a processor: a record on one of its flows;
+- an activity storing abroad (``storage_region``): a record on one of its flows.
+"""
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from piwarden.catalog.models import ProcessingActivity, Recipient, RecipientRole, System
+from piwarden.transfers import rules
+from piwarden.transfers.models import RecordStatus, TransferRecord
+
+MAINLAND = "CN"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One PI location abroad without a valid transfer record."""
+
+    kind: str  # system, processor, activity
+    key: str
+    region: str
+    why: str
+
+
+def abroad(region: str | None) -> bool:
+    return bool(region) and region.upper() != MAINLAND
+
+
+def valid_records() -> list[TransferRecord]:
+    """The records that let data through today (active, no problem with the mechanism)."""
+    today = timezone.localdate()
+    return [record for record in TransferRecord.objects.select_related("flow").filter(
+        status=RecordStatus.ACTIVE) if not rules.problems(record, today)]
+
+
+def findings() -> list[Finding]:
+    """Every PI location outside mainland China the valid transfer records do not cover."""
+    valid = valid_records()
+    activities = {r.flow.activity for r in valid}
+    recipients = {r.flow.recipient for r in valid}
+    covered_systems = set(System.objects.filter(activities__key__in=activities)
+                          .values_list("key", flat=True))
+    found = []
+    for system in System.objects.filter(retired=False):
+        if abroad(system.region) and system.key not in covered_systems:
+            found.append(Finding("system", system.key, system.region,
+                                 "no valid transfer record on a flow of an activity using it"))
+    for recipient in Recipient.objects.filter(retired=False, role=RecipientRole.PROCESSOR):
+        if abroad(recipient.country) and recipient.key not in recipients:
+            found.append(Finding("processor", recipient.key, recipient.country,
+                                 "no valid transfer record on one of its flows"))
+    for activity in ProcessingActivity.objects.filter(retired=False):
+        if abroad(activity.storage_region) and activity.key not in activities:
+            found.append(Finding("activity", activity.key, activity.storage_region,
+                                 "stores abroad without a valid transfer record on its flows"))
+    return found

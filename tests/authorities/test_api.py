@@ -121,3 +121,17 @@ def test_s_4_1_1b_the_plain_sharing_api_cannot_provide_to_an_authority(flows, pe
                        {"subjects": [str(person_with(name="张三").pk)]})
         assert answer.status_code == 403, answer.content
         assert answer.json()["error"]["code"] == "AUTHORITY_REQUEST_REQUIRED"
+
+
+def test_s_4_1_1b_reading_requests_names_their_people_in_the_audit_trail(
+        flows, clients, approved, person_with):
+    """The list and the detail hand over who was asked for: one read record names them."""
+    from piwarden.audit.models import AuditEvent
+
+    person = person_with(name="钱七")
+    request = approved([person])
+    assert clients["clerk"].get(f"{BASE}/").status_code == 200
+    assert clients["clerk"].get(f"{BASE}/{request.pk}").status_code == 200
+    reads = AuditEvent.objects.filter(action="authorities.read")
+    assert reads.count() == 2
+    assert all(person.pk in set(r.touched.values_list("subject_id", flat=True)) for r in reads)

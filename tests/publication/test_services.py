@@ -196,3 +196,16 @@ def test_s_4_3_1_the_erasure_after_a_withdrawal_deletes_only_the_withdrawn_item(
         subject_data.erase(actor=Actor.system("tests"), subject=published.subject,
                            categories=set(erasure.categories))
     assert set(PublishedItem.objects.filter(subject=published.subject)) == {published, waiting}
+
+
+def test_s_4_3_1_an_items_text_cannot_carry_another_items_consent(make_item):
+    """The reference is read from the notice's last line only, and an item's text may not
+    contain one: agreeing to B never counts for A."""
+    first = make_item()
+    with pytest.raises(services.PublicationError) as refused:
+        make_item(body_en=f"See {consents.reference(first)}")
+    assert refused.value.code == "CONTENT_INVALID"
+    other = make_item(title_en="Another story")
+    text = consents.notice(other, "en").replace(
+        consents.reference(other), consents.reference(other) + " x")
+    assert consents._reference_line(f"Body {consents.reference(first)}\n{text}") is None

@@ -205,3 +205,54 @@ def test_x_7_2_important_data_needs_a_security_assessment(overseas, system_actor
     with pytest.raises(services.SharingError) as refused:
         overseas(important_data="involved")
     assert "security assessment" in refused.value.message
+
+
+def test_x_7_2_a_hold_is_released_once(overseas, person_with, system_actor):
+    """Two releases of the same hold at once (both loaded before either ran): the second
+    provides nobody and is refused."""
+    flow = overseas(mechanism="below_threshold", reference="", effective_on=None)
+    YearCounter.objects.create(year=guard.this_year(), sensitive=False, people=99_999)
+    services.provide(actor=system_actor, flow=flow,
+                     subject_ids=[p.pk for p in people(person_with, 2)])
+    first, second = Hold.objects.get(), Hold.objects.get()
+    record = transfers.update_record(actor=system_actor, record=flow.transfer_record,
+                                     **contract())
+    transfers.record_filing(actor=system_actor, record=record, reference="SCC-2026-002",
+                            filed_on=timezone.localdate())
+    assert transfers.release(actor=system_actor, hold=first)[0].provided == 2
+    with pytest.raises(transfers.TransferError) as refused:
+        transfers.release(actor=system_actor, hold=second)
+    assert refused.value.code == "ALREADY_RELEASED"
+    assert Disclosure.objects.count() == 2
+
+
+def test_x_7_2_people_another_guard_leaves_out_are_not_counted(
+        overseas, person_with, system_actor, monkeypatch):
+    """The counting guard runs last: people a narrowing guard drops take no place."""
+    from piwarden.sharing import guards
+
+    class KeepFirst(guards.Guard):
+        key = "tests.keep_first"
+
+        def applies(self, flow):
+            return flow.cross_border
+
+        def within(self, batch, people, dropped):
+            dropped["tests_narrowed"] += len(people) - 1
+            return people[:1]
+
+    monkeypatch.setitem(guards._GUARDS, KeepFirst.key, KeepFirst())
+    flow = overseas()
+    provision, _ = services.provide(actor=system_actor, flow=flow,
+                                    subject_ids=[p.pk for p in people(person_with, 3)])
+    assert provision.provided == 1 and provision.dropped == {"tests_narrowed": 2}
+    assert YearCounter.objects.get(year=guard.this_year(), sensitive=False).people == 1
+
+
+def test_x_7_2_the_year_is_china_time(monkeypatch):
+    """16:30 UTC on 31 December is already 1 January in China: a new year of counting."""
+    from django.utils import timezone as django_timezone
+
+    moment = datetime.datetime(2026, 12, 31, 16, 30, tzinfo=datetime.UTC)
+    monkeypatch.setattr(django_timezone, "now", lambda: moment)
+    assert guard.this_year() == 2027

@@ -95,3 +95,23 @@ def test_x_7_1_only_staff_reveals_are_checked(overseas_networks, row, system_act
 
     assert vault.reveal(actor=system_actor, subject=row.subject, field="email",
                         purpose="service.provision", ip=ABROAD) == EMAIL
+
+
+def test_x_7_1_every_staff_reveal_in_a_request_is_checked(overseas_networks, row):
+    """Paths that open a value or a sealed file without passing an address (evidence, consent
+    scans) are checked too: the vault reads the request's address."""
+    from django.contrib.auth import get_user_model
+
+    from piwarden.audit.actors import Actor
+    from piwarden.audit.context import client_ip_var
+    from piwarden.vault import services as vault
+
+    staff = Actor.staff(get_user_model().objects.create_user("abroad", is_staff=True))
+    token = client_ip_var.set(ABROAD)
+    try:
+        with pytest.raises(vault.RevealRefused) as refused:
+            vault.reveal(actor=staff, subject=row.subject, field="email",
+                         purpose="service.provision", reason="ticket 7")
+    finally:
+        client_ip_var.reset(token)
+    assert refused.value.reason == network.REFUSED

@@ -69,12 +69,17 @@ def test_x_7_1_a_processor_abroad_needs_a_valid_transfer_record(make_record, off
 
 def test_x_7_1_a_store_abroad_is_covered_by_a_record_on_a_flow_of_an_activity_using_it(
         make_record, tmp_path, system_actor):
-    """The backup in Hong Kong is used by ``sharing.processors``: the Singapore processor's
-    record on that activity's flow covers it; nothing covers the CRM in Hong Kong."""
+    """The backup in Singapore is used by ``sharing.processors``: the Singapore processor's
+    record on that activity's flow covers it; nothing covers the CRM in Hong Kong, nor a
+    backup in Hong Kong (a record covers only its own country or region)."""
     make_record(*STORAGE_FLOW)
-    _catalog_with(tmp_path, system_actor, systems={"backup": "HK", "crm": "HK"},
+    _catalog_with(tmp_path, system_actor, systems={"backup": "SG", "crm": "HK"},
                   named={**NAMED, "third_party.overseas": OVERSEAS})
     assert [(f.kind, f.key) for f in residency.findings()] == [("system", "crm")]
+    _catalog_with(tmp_path, system_actor, systems={"backup": "HK", "web_app": "US"},
+                  named={**NAMED, "third_party.overseas": OVERSEAS})
+    assert sorted((f.kind, f.key) for f in residency.findings()) == [
+        ("system", "backup"), ("system", "web_app")]
 
 
 def test_x_7_1_an_expired_mechanism_does_not_cover(make_record):

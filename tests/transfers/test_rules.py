@@ -84,3 +84,13 @@ def test_x_7_2_exemptions_waive_the_limits_not_the_notice():
     assert rules.limits(found) == (rules.UNLIMITED, rules.UNLIMITED)
     assert [c for c, _ in rules.problems(found, datetime.date(2026, 2, 1))] == \
         ["ART39_NOTICE_MISSING"]
+
+
+def test_x_7_2_whether_exempt_transfers_count_is_data(settings, tmp_path):
+    text = Path(settings.PIWARDEN_CATALOG_FILE.parent / "transfer-thresholds.yaml").read_text()
+    exempt = record(mechanism="exempt_hr", exemption_reason="Payroll of staff abroad.")
+    assert rules.counted(exempt) and rules.counted(record())
+    changed = tmp_path / "thresholds.yaml"
+    changed.write_text(text.replace("count_exempt: true", "count_exempt: false"))
+    settings.PIWARDEN_TRANSFER_THRESHOLDS_FILE = str(changed)
+    assert not rules.counted(exempt) and rules.counted(record())

@@ -73,3 +73,22 @@ def test_x_7_2_a_suspended_record_blocks_the_transfer(activate, person_with, sys
     assert refused.value.code == "TRANSFER_SUSPENDED"
     with transaction.atomic():
         assert TransferRecord.objects.get().status == "suspended"
+
+
+def test_x_7_2_a_filing_before_the_contracts_present_terms_does_not_count(
+        storage_flow, system_actor):
+    today = timezone.localdate()
+    record = services.create_record(actor=system_actor, flow=storage_flow,
+                                    **contract(effective_on=today))
+    with pytest.raises(services.TransferError) as refused:
+        services.record_filing(actor=system_actor, record=record, reference="SCC-1",
+                               filed_on=datetime.date(1900, 1, 1))
+    assert refused.value.code == "FILED_BEFORE_TERMS"
+
+
+def test_x_7_2_an_empty_text_is_a_422_not_a_500(storage_flow, system_actor):
+    record = services.create_record(actor=system_actor, flow=storage_flow, **contract())
+    for field in ("notice_zh", "reference", "exemption_reason"):
+        with pytest.raises(services.TransferError) as refused:
+            services.update_record(actor=system_actor, record=record, **{field: None})
+        assert (refused.value.code, refused.value.status) == ("VALUE_REQUIRED", 422)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from ninja import Router, Status
 
 from piwarden.api_errors import ApiError
+from piwarden.audit import services as audit
 from piwarden.authorities import selectors, services
 from piwarden.authorities.models import AuthorityRequest
 from piwarden.authorities.schemas import (
@@ -46,11 +47,19 @@ def bases(request):
             for b in selectors.basis_choices()]
 
 
+def _read(actor, rows: list[AuthorityRequest]) -> list[AuthorityRequest]:
+    """The answer names the people asked for and provided: one audit record lists them."""
+    people = {str(s) for row in rows for s in (*row.requested_subjects, *row.subjects)}
+    audit.record_read(actor=actor, action="authorities.read", subjects=sorted(people),
+                      categories=["user.account.id"], detail={"requests": len(rows)})
+    return rows
+
+
 @router.get("/", response=list[RequestOut])
 def requests(request, state: str | None = None):
-    _staff(request, VIEW)
+    actor = _staff(request, VIEW)
     rows = AuthorityRequest.objects.select_related("provision").prefetch_related("approvals")
-    return rows.filter(state=state) if state else rows
+    return _read(actor, list(rows.filter(state=state) if state else rows))
 
 
 @router.post("/", response={201: RequestOut})
@@ -61,8 +70,7 @@ def create(request, payload: RequestIn):
 
 @router.get("/{int:request_id}", response=RequestOut)
 def detail(request, request_id: int):
-    _staff(request, VIEW)
-    return _request(request_id)
+    return _read(_staff(request, VIEW), [_request(request_id)])[0]
 
 
 @router.post("/{int:request_id}/document", response=RequestOut)

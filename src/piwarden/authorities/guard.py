@@ -17,9 +17,11 @@ class AuthorityGuard(guards.Guard):
     key = "authorities.request"
 
     def applies(self, flow) -> bool:
-        from piwarden.authorities.selectors import ACTIVITIES, AUTHORITY
+        """Every flow to the authorities, not only those a request can name: one the
+        catalog adds later provides nothing until a request workflow covers it."""
+        from piwarden.authorities.selectors import AUTHORITY
 
-        return flow.recipient == AUTHORITY and flow.activity in ACTIVITIES
+        return flow.recipient == AUTHORITY
 
     def _request(self, batch: guards.Batch, *, lock: bool = False):
         from piwarden.authorities.models import AuthorityRequest

@@ -86,7 +86,7 @@ def state(item: PublishedItem) -> ItemConsent:
                                                          "notice__text"))
     ended_at = None
     for choice, occurred_at, text in rows:
-        found = _REFERENCE.search(text)
+        found = _reference_line(text)
         if found and found.group(1) != str(item.pk):
             continue  # another item's choice
         if choice == Choice.GRANT:
@@ -97,6 +97,17 @@ def state(item: PublishedItem) -> ItemConsent:
             return ItemConsent(ended_at is None, granted_at=occurred_at, ended_at=ended_at)
         ended_at = ended_at or occurred_at
     return ItemConsent(False, ended_at=ended_at)
+
+
+def _reference_line(text: str):
+    """The item's reference, read from the notice's last line only (where ``notice`` puts
+    it): the item's own text, shown above it, can never name another item."""
+    return _REFERENCE.fullmatch(text.rstrip().rsplit("\n", 1)[-1].split()[-1]) \
+        if text.strip() else None
+
+
+def names_an_item(text: str) -> bool:
+    return bool(_REFERENCE.search(text))
 
 
 def holds(item: PublishedItem) -> bool:

@@ -67,6 +67,10 @@ def _check_content(values: dict) -> None:
         if not (values.get(field) or "").strip():
             raise PublicationError("TITLE_REQUIRED", "Give the title in both languages.",
                                    field=field)
+    for field in CONTENT_FIELDS[1:]:
+        if consents.names_an_item(values.get(field) or ""):
+            raise PublicationError("CONTENT_INVALID", "The text may not contain an item "
+                                   "reference (PW-…).", field=field)
 
 
 def _image(upload) -> tuple[bytes, str]:

@@ -12,7 +12,9 @@ gateway from a side door, so every provision still passes ``sharing.services.pro
   basis was checked: return the people who may go (count the others in ``dropped``) and write
   what must commit with the provision (counters, notices).
 
-A guard sees only flows its ``applies(flow)`` accepts.
+A guard sees only flows its ``applies(flow)`` accepts. Guards run in ``order`` (then
+registration): one that counts what leaves (the cross-border counters) runs after those that
+only narrow the people, so nobody is counted who does not go.
 """
 
 import uuid
@@ -53,6 +55,7 @@ class Guard:
     """Base class: a guard overrides what it needs."""
 
     key = ""
+    order = 0
 
     def applies(self, flow) -> bool:
         return False
@@ -81,7 +84,8 @@ def register(guard: Guard) -> Guard:
 
 
 def for_flow(flow) -> list[Guard]:
-    return [guard for guard in _GUARDS.values() if guard.applies(flow)]
+    return sorted((guard for guard in _GUARDS.values() if guard.applies(flow)),
+                  key=lambda guard: guard.order)
 
 
 def problems(flow) -> list[Problem]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from piwarden import bulk
 from piwarden.alerts.services import raise_alert
+from piwarden.audit import services as audit
 from piwarden.catalog.models import DataCategory
 from piwarden.consent import decisions
 from piwarden.consent.erasure import covered
@@ -48,6 +49,7 @@ def kinds(categories: list[str]) -> tuple[bool, bool]:
 
 class TransferGuard(guards.Guard):
     key = "transfers"
+    order = 100  # last: it counts the people who go, after the others narrowed them
 
     def applies(self, flow) -> bool:
         return bool(flow.cross_border)
@@ -75,28 +77,59 @@ class TransferGuard(guards.Guard):
     def within(self, batch: guards.Batch, people: list[uuid.UUID],
                dropped: Counter) -> list[uuid.UUID]:
         record = record_for(batch.flow)
+        if batch.context.get(RELEASING) and not _claim(batch, record, people):
+            dropped["hold_released"] += len(people)
+            return []
         if consent_based(batch.flow) and people:
             people = _with_consent(batch, people, dropped)
         if not people:
             return people
-        go, held = count(record, people, batch.categories)
+        go, held = count(record, people, batch.categories) if rules.counted(record) \
+            else (people, [])
         batch.results["transfer_record"] = record.pk
         if held:
+            _hold(batch, record, held)
             dropped["transfer_threshold"] += len(held)
-            hold = Hold.objects.create(record=record, year=this_year(),
-                                       subject_ids=[str(s) for s in held],
-                                       categories=list(batch.categories),
-                                       reason="annual threshold reached")
-            raise_alert(kind="transfers.threshold_reached", severity="high",
-                        source="transfers.guard", actor=batch.actor,
-                        summary=f"Cross-border threshold reached: {len(held)} people held "
-                                f"back on {batch.flow}",
-                        detail={"flow": batch.flow.pk, "hold": str(hold.pk),
-                                "held": len(held), "mechanism": record.mechanism},
-                        objects=[record])
-            batch.results["held"] = len(held)
-            batch.results["hold"] = str(hold.pk)
         return go
+
+
+RELEASING = "transfer_hold"  # the context key ``services.release`` names its hold with
+
+
+def _claim(batch: guards.Batch, record: TransferRecord, people: list) -> bool:
+    """Release a hold once: it is marked in the provision's own transaction, under its row
+    lock, so two releases at once cannot both provide its people."""
+    claimed = Hold.objects.filter(pk=batch.context[RELEASING], record=record,
+                                  released_at__isnull=True).update(
+        released_at=timezone.now(), released_by=str(batch.actor)[:160])
+    if claimed:
+        batch.results["released_hold"] = str(batch.context[RELEASING])
+        audit.record(actor=batch.actor, action="transfers.hold_released", obj=record,
+                     categories=list(batch.categories),
+                     detail={"hold": str(batch.context[RELEASING]), "people": len(people)})
+    return bool(claimed)
+
+
+def _hold(batch: guards.Batch, record: TransferRecord, held: list) -> None:
+    """The people beyond the year's limit wait, named in their own audit record, and the
+    privacy officer is alerted."""
+    hold = Hold.objects.create(
+        record=record, year=this_year(), subject_ids=[str(s) for s in held],
+        categories=list(batch.categories), reason="annual threshold reached",
+        context={k: v for k, v in batch.context.items() if k != RELEASING})
+    audit.record(actor=batch.actor, action="transfers.held_back", obj=record,
+                 categories=list(batch.categories),
+                 detail={"hold": str(hold.pk), "held": len(held),
+                         "mechanism": record.mechanism}, subjects=held)
+    raise_alert(kind="transfers.threshold_reached", severity="high",
+                source="transfers.guard", actor=batch.actor,
+                summary=f"Cross-border threshold reached: {len(held)} people held back on "
+                        f"{batch.flow}",
+                detail={"flow": batch.flow.pk, "hold": str(hold.pk), "held": len(held),
+                        "mechanism": record.mechanism},
+                objects=[record])
+    batch.results["held"] = len(held)
+    batch.results["hold"] = str(hold.pk)
 
 
 def _with_consent(batch: guards.Batch, people: list, dropped: Counter) -> list:

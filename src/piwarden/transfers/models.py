@@ -131,6 +131,9 @@ class Hold(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     subject_ids = models.JSONField(_("people held back"), default=list)
     categories = models.JSONField(_("categories"), default=list)
+    context = models.JSONField(default=dict, editable=False,
+                               help_text="What the batch's caller handed the gateway (a "
+                                         "transaction, say), handed again on release.")
     reason = models.CharField(_("reason"), max_length=200)
     created_at = models.DateTimeField(_("held since"), default=timezone.now)
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)

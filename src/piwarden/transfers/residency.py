@@ -5,7 +5,8 @@ Mainland China is "CN" only: Hong Kong, Macao and Taiwan (HK, MO, TW) are outsid
 PIPL Art. 38-40. A system with no region is on the person's own device. Every catalog
 system counts as PI-bearing (the catalog lists a system because it holds PI).
 
-What covers what, with an active record whose mechanism has no problem today:
+What covers what, with an active record whose mechanism has no problem today, to the same
+country or region:
 - a system: a record on a flow of an activity that uses the system;
 - a processor: a record on one of its flows;
 - an activity storing abroad (``storage_region``): a record on one of its flows.
@@ -46,21 +47,37 @@ def valid_records() -> list[TransferRecord]:
 def findings() -> list[Finding]:
     """Every PI location outside mainland China the valid transfer records do not cover."""
     valid = valid_records()
-    activities = {r.flow.activity for r in valid}
-    recipients = {r.flow.recipient for r in valid}
-    covered_systems = set(System.objects.filter(activities__key__in=activities)
-                          .values_list("key", flat=True))
+    # What each valid record covers is tied to where it goes: a record to Hong Kong covers
+    # nothing in the United States.
+    activities = {(r.flow.activity, r.country.upper()) for r in valid}
+    recipients = {(r.flow.recipient, r.country.upper()) for r in valid}
+    covered_systems = _systems_covered(activities)
     found = []
     for system in System.objects.filter(retired=False):
-        if abroad(system.region) and system.key not in covered_systems:
+        if abroad(system.region) and (system.key, system.region.upper()) not in covered_systems:
             found.append(Finding("system", system.key, system.region,
-                                 "no valid transfer record on a flow of an activity using it"))
+                                 "no valid transfer record to that country or region on a "
+                                 "flow of an activity using it"))
     for recipient in Recipient.objects.filter(retired=False, role=RecipientRole.PROCESSOR):
-        if abroad(recipient.country) and recipient.key not in recipients:
+        if abroad(recipient.country) and \
+                (recipient.key, recipient.country.upper()) not in recipients:
             found.append(Finding("processor", recipient.key, recipient.country,
                                  "no valid transfer record on one of its flows"))
     for activity in ProcessingActivity.objects.filter(retired=False):
-        if abroad(activity.storage_region) and activity.key not in activities:
+        if abroad(activity.storage_region) and \
+                (activity.key, activity.storage_region.upper()) not in activities:
             found.append(Finding("activity", activity.key, activity.storage_region,
-                                 "stores abroad without a valid transfer record on its flows"))
+                                 "stores abroad without a valid transfer record to that "
+                                 "country or region on its flows"))
     return found
+
+
+def _systems_covered(activities: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """(system, country) pairs: a system used by an activity with a valid record to that
+    country."""
+    countries: dict[str, set[str]] = {}
+    for activity, country in activities:
+        countries.setdefault(activity, set()).add(country)
+    return {(system, country) for system, activity in System.objects.filter(
+        activities__key__in=list(countries)).values_list("key", "activities__key")
+        for country in countries[activity]}

@@ -42,6 +42,7 @@ class Thresholds:
     filing_workdays: int
     assessment_years: int
     exemptions: dict
+    count_exempt: bool
 
     def limit(self, tier: int, sensitive: bool) -> int:
         """How many distinct people of a kind a year a mechanism of ``tier`` allows: the
@@ -71,7 +72,8 @@ def thresholds() -> Thresholds:
             ciio_tier=REQUIRES[data["ciio_requires"]],
             filing_workdays=int(data["standard_contract_filing_workdays"]),
             assessment_years=int(data["security_assessment_years"]),
-            exemptions=dict(data.get("exemptions") or {}))
+            exemptions=dict(data.get("exemptions") or {}),
+            count_exempt=bool(data.get("count_exempt", True)))
     return _cache[key]
 
 
@@ -146,6 +148,11 @@ def problems(record: TransferRecord, today: datetime.date) -> list[tuple[str, st
     if tier and end is not None and end < today:
         found.append(("MECHANISM_EXPIRED", f"The mechanism expired on {end}."))
     return found
+
+
+def counted(record: TransferRecord) -> bool:
+    """Whether this record's people count toward the handler's totals."""
+    return record.mechanism not in EXEMPT or thresholds().count_exempt
 
 
 def limits(record: TransferRecord) -> tuple[int, int]:

@@ -38,6 +38,21 @@ def _audit(actor: Actor, action: str, record: TransferRecord, **detail) -> None:
                          "country": record.country, "mechanism": record.mechanism, **detail})
 
 
+NULLABLE = frozenset({"effective_on", "valid_until"})
+
+
+def _values(values: dict) -> dict:
+    """Refuse unknown fields, and empty values where the record keeps text (a JSON null)."""
+    unknown = set(values) - set(EDITABLE)
+    if unknown:
+        raise TransferError("UNKNOWN_FIELD", ", ".join(sorted(unknown)))
+    empty = sorted(k for k, v in values.items() if v is None and k not in NULLABLE)
+    if empty:
+        raise TransferError("VALUE_REQUIRED", "These cannot be empty: " + ", ".join(empty)
+                            + ".", field=empty[0])
+    return values
+
+
 def _check(record: TransferRecord) -> None:
     if record.mechanism not in Mechanism.values:
         raise TransferError("UNKNOWN_MECHANISM", f"Mechanism is one of "
@@ -63,9 +78,7 @@ def create_record(*, actor: Actor, flow: Flow, **values) -> TransferRecord:
         raise TransferError("RECORD_EXISTS", "This flow has its transfer record.", status=409)
     from piwarden.sharing.services import catalog_recipient
 
-    unknown = set(values) - set(EDITABLE)
-    if unknown:
-        raise TransferError("UNKNOWN_FIELD", ", ".join(sorted(unknown)))
+    values = _values(values)
     values.setdefault("categories", list(flow.categories))
     record = TransferRecord(flow=flow, country=catalog_recipient(flow.recipient).country,
                             updated_by=str(actor), **values)
@@ -81,9 +94,7 @@ def update_record(*, actor: Actor, record: TransferRecord, **values) -> Transfer
     filed again: ``changed_on`` moves to today and the filing date is cleared (the audit
     trail keeps the earlier filing)."""
     record = TransferRecord.objects.select_for_update().select_related("flow").get(pk=record.pk)
-    unknown = set(values) - set(EDITABLE)
-    if unknown:
-        raise TransferError("UNKNOWN_FIELD", ", ".join(sorted(unknown)))
+    values = _values(values)
     changed = sorted(k for k, v in values.items() if getattr(record, k) != v)
     for key in changed:
         setattr(record, key, values[key])
@@ -109,6 +120,11 @@ def record_filing(*, actor: Actor, record: TransferRecord, reference: str,
     if filed_on > timezone.localdate():
         raise TransferError("DATE_IN_FUTURE", "A filing date cannot be in the future.",
                             field="filed_on")
+    start = max((d for d in (record.effective_on, record.changed_on) if d), default=None)
+    if start and filed_on < start:
+        raise TransferError("FILED_BEFORE_TERMS", f"The contract in its present terms dates "
+                            f"from {start}: a filing before that does not cover it.",
+                            field="filed_on")
     record.reference, record.filed_on = reference.strip(), filed_on
     record.updated_at, record.updated_by = timezone.now(), str(actor)
     record.save(update_fields=["reference", "filed_on", "updated_at", "updated_by"])
@@ -133,20 +149,19 @@ def set_status(*, actor: Actor, record: TransferRecord, status: str,
 
 def release(*, actor: Actor, hold: Hold):
     """Provide the people of a hold now that the mechanism allows more: through the gateway
-    (outside any transaction), which counts them again and holds back any still over."""
+    (outside any transaction) with the batch's original context, where the transfer guard
+    claims the hold in the provision's own transaction (once), counts the people again and
+    holds back any still over."""
     from piwarden.sharing import services as sharing
+    from piwarden.transfers.guard import RELEASING
 
     if hold.released_at:
         raise TransferError("ALREADY_RELEASED", "This batch was released already.", status=409)
-    provision, token = sharing.provide(actor=actor, flow=hold.record.flow,
-                                       subject_ids=hold.subject_ids,
-                                       categories=hold.categories)
-    with transaction.atomic():
-        updated = Hold.objects.filter(pk=hold.pk, released_at__isnull=True).update(
-            released_at=timezone.now(), released_by=str(actor))
-        if updated:
-            _audit(actor, "hold_released", hold.record, hold=str(hold.pk),
-                   provision=str(provision.pk), provided=provision.provided)
+    provision, token = sharing.provide(
+        actor=actor, flow=hold.record.flow, subject_ids=hold.subject_ids,
+        categories=hold.categories, context={**hold.context, RELEASING: str(hold.pk)})
+    if provision.guard_results.get("released_hold") != str(hold.pk):
+        raise TransferError("ALREADY_RELEASED", "This batch was released already.", status=409)
     return provision, token
 
 

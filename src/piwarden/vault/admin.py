@@ -19,7 +19,6 @@ from piwarden.vault import fields
 from piwarden.vault import services as vault
 from piwarden.vault.forms import RevealForm
 from piwarden.vault.models import DataKey, VaultValue
-from piwarden.web.ratelimit import client_ip
 
 REVEAL_PERMISSION = "vault.reveal_vaultvalue"
 CREDENTIALS = "user.credentials"
@@ -73,8 +72,7 @@ class VaultValueAdmin(ReadOnlyAdmin):
             try:
                 value = vault.reveal(actor=Actor.staff(request.user), subject=row.subject,
                                      field=row.field, purpose=form.cleaned_data["purpose"],
-                                     reason=form.cleaned_data["reason"],
-                                     ip=client_ip(request))
+                                     reason=form.cleaned_data["reason"])
             except vault.RevealRefused as refused:
                 form.add_error(None, f"Refused: {OVERSEAS.get(refused.reason, refused.reason)}. "
                                      "The refusal is recorded.")

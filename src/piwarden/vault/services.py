@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor, ActorKind
+from piwarden.audit.context import client_ip_var
 from piwarden.audit.models import Outcome
 from piwarden.catalog.models import DataCategory, Grade, Purpose
 from piwarden.subjects.models import Subject
@@ -204,19 +205,20 @@ def reveal(*, actor: Actor, subject: Subject, field: str, purpose: str,
 
     Raises RevealRefused (``.reason`` is a machine code) otherwise; the refusal is audited.
     Reveals of sensitive categories and every staff reveal are audited (``reason`` goes into
-    the record's detail). None when no value is stored. ``ip``: the staff member's address,
-    refused from an overseas network no transfer record covers (X-7.1).
+    the record's detail). None when no value is stored. ``ip``: the staff member's address
+    (default: the request's), refused from an overseas network no transfer record covers.
     """
     vault_field = fields.get(field)
     category = vault_field.category
     detail = {"field": field, **({"reason": reason} if reason else {})}
     refusal, legal_basis = _reveal_refusal(subject, category, purpose)
-    # --- cross-border: staff access from an overseas network (transfers.network) ---
+    # Staff reading PI from an overseas network (X-7.1): the address is the request's
+    # (every staff path that opens a value or a sealed file), or the one passed.
+    ip = ip or client_ip_var.get()
     if not refusal and ip and actor.kind == ActorKind.STAFF:
         from piwarden.transfers import network
 
         refusal = network.refusal(ip, category)
-    # --- end cross-border ---
     if refusal:
         _record_refusal(actor=actor, subject=subject, action="vault.reveal_refused",
                         category=category, purpose=purpose, refusal=refusal, detail=detail,

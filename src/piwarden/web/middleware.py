@@ -5,7 +5,7 @@ import time
 import uuid
 
 from piwarden import metrics
-from piwarden.audit.context import request_id_var
+from piwarden.audit.context import client_ip_var, request_id_var
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -18,10 +18,12 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request.request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request.request_id)
+        ip_token = client_ip_var.set(request.META.get("REMOTE_ADDR", ""))
         try:
             response = self.get_response(request)
         finally:
             request_id_var.reset(token)
+            client_ip_var.reset(ip_token)
         response["X-Request-ID"] = request.request_id
         return response
 

@@ -165,7 +165,8 @@ class TransferRecordAdmin(ServiceAdmin):
 
     @admin.display(description=_("filing due by"))
     def filing_due_on(self, obj):
-        return rules.filing_due(obj) or "—"
+        """Only while a filing is owed (a filed contract shows none)."""
+        return (not obj.filed_on and rules.filing_due(obj)) or "—"
 
     @admin.action(description=_("Record the filing of the standard contract"),
                   permissions=["change"])

@@ -21,13 +21,22 @@ Why these settings:
   freshness watcher (``post_fork``): a thread does not survive ``fork()``.
 - The access log names the method, the path, the status, the size and the time: no client
   address and no query string, so that it never becomes a store of personal information
-  (``AccessLogger`` computes just these fields).
+  (``AccessLogger`` computes just these fields); control characters in the path are escaped,
+  so a request cannot forge a log line.
 """
 
 from gunicorn import glogging
 
 # No client address and no query string: access logs must not become a store of PI.
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+def printable(text: str) -> str:
+    """A path as one log line: a decoded ``%0A`` (or any control character) is written as an
+    escape, so a request cannot forge a line of the log."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 class AccessLogger(glogging.Logger):
@@ -43,7 +52,7 @@ class AccessLogger(glogging.Logger):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
         return {"t": self.now(), "m": environ.get("REQUEST_METHOD"),
-                "U": environ.get("PATH_INFO"), "s": status,
+                "U": printable(environ.get("PATH_INFO") or ""), "s": status,
                 "b": str(sent) if sent is not None else "-",
                 "M": request_time.seconds * 1000 + request_time.microseconds // 1000}
 

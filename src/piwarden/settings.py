@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "piwarden.web.middleware.RequestIdMiddleware",
+    "piwarden.web.middleware.ApiResponseMiddleware",
 ]
 
 ROOT_URLCONF = "piwarden.urls"
@@ -199,6 +200,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("PIWARDEN_HTTPS", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Behind HTTPS, browsers are told to use nothing else for a year (HSTS).
+SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

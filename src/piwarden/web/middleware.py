@@ -42,3 +42,39 @@ class RequestMetricsMiddleware:
         route = match.route if match is not None else "unmatched"
         metrics.REQUEST_SECONDS.labels(route=route).observe(time.perf_counter() - started)
         return response
+
+
+class ApiResponseMiddleware:
+    """What every API answer promises, whatever produced it: a JSON error body with a
+    machine-readable code (Django's own 400, 405 or 500 pages are HTML), and ``no-store``,
+    since an answer is about its caller (their account, or other people's PI for staff). An
+    endpoint that sets its own ``Cache-Control`` keeps it."""
+
+    CODES = {400: "BAD_REQUEST", 401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+             405: "METHOD_NOT_ALLOWED", 413: "TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+             429: "RATE_LIMITED"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith("/api/"):
+            return response
+        if response.status_code >= 400 and \
+                not response.get("Content-Type", "").startswith("application/json"):
+            response = self._as_json(response)
+        if "Cache-Control" not in response:
+            response["Cache-Control"] = "no-store"
+        return response
+
+    def _as_json(self, response):
+        from django.http import JsonResponse
+
+        status = response.status_code
+        code = self.CODES.get(status, "SERVER_ERROR" if status >= 500 else "BAD_REQUEST")
+        message = response.reason_phrase or "The request failed."
+        converted = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+        if response.has_header("Allow"):
+            converted["Allow"] = response["Allow"]
+        return converted

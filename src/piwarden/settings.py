@@ -87,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "piwarden.web.middleware.RequestMetricsMiddleware",
+    "piwarden.web.middleware.BodySizeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "piwarden.sharing.egress.CSPMiddleware",
@@ -200,6 +201,14 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("PIWARDEN_HTTPS", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Request bodies: refused early above what an endpoint needs (413). The largest is an
+# upload of 10 MiB (scans, evidence) with its form; a batch of 1,000 events with long URLs
+# is about 4.5 MB; an anonymous call-back form is a few KB.
+PIWARDEN_MAX_BODY_BYTES = int(os.environ.get("PIWARDEN_MAX_BODY_BYTES", str(12 * 1024 * 1024)))
+PIWARDEN_BODY_LIMITS = {"/contact/": 64 * 1024, "/api/v1/leads/": 64 * 1024,
+                        "/api/v1/collection/": 8 * 1024 * 1024,
+                        "/api/v1/consent/": 2 * 1024 * 1024}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024  # form and JSON bodies a view reads in memory
 # Behind HTTPS, browsers are told to use nothing else for a year (HSTS).
 SECURE_HSTS_SECONDS = 31_536_000 if SESSION_COOKIE_SECURE else 0
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

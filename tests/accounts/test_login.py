@@ -69,3 +69,15 @@ def test_inactive_user_cannot_log_in(account):
     account.user.save()
     assert _refusal(identifier=account.test_email, password=PASSWORD).code == \
         "INVALID_CREDENTIALS"
+
+
+def test_a_locked_out_attempt_is_refused_before_any_password_hashing(account, monkeypatch):
+    """A flood of locked-out attempts costs no Argon2 run each (hostile test, issue 16)."""
+    for _attempt in range(5):
+        _refusal(identifier=account.test_email, password="wrong-password-1", ip="10.1.1.1")
+    hashed = []
+    monkeypatch.setattr(services, "check_password", lambda *a, **k: hashed.append(1))
+    monkeypatch.setattr(type(account.user), "check_password",
+                        lambda *a, **k: hashed.append(1))
+    assert _refusal(identifier=account.test_email, password=PASSWORD).code == "LOCKED_OUT"
+    assert hashed == []

@@ -66,3 +66,31 @@ def test_a_server_error_page_on_the_api_becomes_a_json_error(rf):
     page = ApiResponseMiddleware(lambda request: HttpResponseServerError("<h1>x</h1>"))(
         rf.get("/privacy/policy/"))
     assert page.content == b"<h1>x</h1>"
+
+
+@pytest.mark.django_db
+def test_bodies_are_limited_per_endpoint_and_refused_early(client):
+    """A 4.5 MB batch of events is within its endpoint's limit (it reaches authentication);
+    9 MB is not; the anonymous call-back form takes a few KB, not 100 KB; on the API the
+    refusal is the JSON error."""
+    batch = '{"events": ["' + "x" * 4_500_000 + '"]}'
+    within = client.post("/api/v1/collection/events", data=batch,
+                         content_type="application/json")
+    assert within.status_code == 401
+    over = client.post("/api/v1/collection/events", data=batch * 2,
+                       content_type="application/json")
+    assert (over.status_code, over.json()["error"]["code"]) == (413, "TOO_LARGE")
+    form = client.post("/contact/", {"message": "x" * 100_000})
+    assert form.status_code == 413
+
+
+def test_a_form_body_over_djangos_limit_is_a_json_413_on_the_api(rf):
+    from django.core.exceptions import RequestDataTooBig
+
+    from piwarden.web.middleware import ApiResponseMiddleware
+
+    middleware = ApiResponseMiddleware(lambda request: None)
+    answer = middleware.process_exception(rf.post("/api/v1/consent/events"),
+                                          RequestDataTooBig("too big"))
+    assert answer.status_code == 413 and b"TOO_LARGE" in answer.content
+    assert middleware.process_exception(rf.post("/contact/"), RequestDataTooBig("x")) is None

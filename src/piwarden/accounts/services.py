@@ -450,7 +450,8 @@ def log_in(*, identifier: str, password: str, otp: str = "", ip: str = "") -> Ac
     ip_key = _digest("ip", ip)
     with transaction.atomic():
         if _over("login_id", id_key) or _over("login_ip", ip_key):
-            _same_work_as_a_password_check(password)
+            # Refused before any hashing: a flood of locked-out attempts must not cost an
+            # Argon2 run each (the lock-out applies whether the account exists or not).
             outcome, account = "LOCKED_OUT", None
         else:
             account = _lookup(identifier)

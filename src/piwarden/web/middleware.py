@@ -1,4 +1,5 @@
-"""Request ids (carried into audit records, returned as X-Request-ID) and request timing."""
+"""Request ids (carried into audit records, returned as X-Request-ID), request timing, body
+size limits, and what every API answer promises (JSON errors, no-store)."""
 
 import re
 import time
@@ -68,6 +69,17 @@ class ApiResponseMiddleware:
             response["Cache-Control"] = "no-store"
         return response
 
+    def process_exception(self, request, exception):
+        """Django refuses a form body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` while a view reads
+        it: on the API that is a 413 with the JSON error, not an HTML 400."""
+        from django.core.exceptions import RequestDataTooBig
+
+        if isinstance(exception, RequestDataTooBig) and request.path.startswith("/api/"):
+            from django.conf import settings
+
+            return too_large(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        return None
+
     def _as_json(self, response):
         from django.http import JsonResponse
 
@@ -78,3 +90,40 @@ class ApiResponseMiddleware:
         if response.has_header("Allow"):
             converted["Allow"] = response["Allow"]
         return converted
+
+
+class BodySizeMiddleware:
+    """Refuse a request body larger than its endpoint needs before anything reads it (413):
+    ``PIWARDEN_BODY_LIMITS`` maps path prefixes to bytes (the longest prefix wins), and every
+    other path gets ``PIWARDEN_MAX_BODY_BYTES``. Uploads included: Django's own limit counts
+    form fields only, never files."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+
+        self.get_response = get_response
+        self.limits = sorted(settings.PIWARDEN_BODY_LIMITS.items(), key=lambda i: -len(i[0]))
+        self.default = settings.PIWARDEN_MAX_BODY_BYTES
+
+    def limit(self, path: str) -> int:
+        return next((size for prefix, size in self.limits if path.startswith(prefix)),
+                    self.default)
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        limit = self.limit(request.path)
+        if length > limit:
+            return too_large(request, limit)
+        return self.get_response(request)
+
+
+def too_large(request, limit: int):
+    from django.http import HttpResponse, JsonResponse
+
+    message = f"The request body is larger than this endpoint accepts ({limit} bytes)."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": {"code": "TOO_LARGE", "message": message}}, status=413)
+    return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")

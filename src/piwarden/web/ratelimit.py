@@ -18,17 +18,34 @@ def _digest(bucket: str, key: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+def hits(bucket: str, key: str, *, window: int) -> int:
+    """How many hits ``key`` made in the last ``window`` seconds."""
+    from piwarden.accounts.models import ThrottleEvent
+
+    since = timezone.now() - datetime.timedelta(seconds=window)
+    return ThrottleEvent.objects.filter(scope=bucket, key=_digest(bucket, key),
+                                        created_at__gte=since).count()
+
+
+def hit(bucket: str, key: str) -> None:
+    from piwarden.accounts.models import ThrottleEvent
+
+    ThrottleEvent.objects.create(scope=bucket, key=_digest(bucket, key),
+                                 created_at=timezone.now())
+
+
+def clear(bucket: str, key: str) -> None:
+    from piwarden.accounts.models import ThrottleEvent
+
+    ThrottleEvent.objects.filter(scope=bucket, key=_digest(bucket, key)).delete()
+
+
 def allow(bucket: str, key: str, *, limit: int, window: int) -> bool:
     """Count one hit for ``key``; False once it made ``limit`` hits in the last ``window``
     seconds (a refused hit is not counted). Two hits racing at the limit may both pass."""
-    from piwarden.accounts.models import ThrottleEvent
-
-    digest, now = _digest(bucket, key), timezone.now()
-    since = now - datetime.timedelta(seconds=window)
-    if ThrottleEvent.objects.filter(scope=bucket, key=digest, created_at__gte=since).count() \
-            >= limit:
+    if hits(bucket, key, window=window) >= limit:
         return False
-    ThrottleEvent.objects.create(scope=bucket, key=digest, created_at=now)
+    hit(bucket, key)
     return True
 
 

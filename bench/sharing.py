@@ -36,13 +36,14 @@ NAMED = {"legal_name": "Intron Digital (Shenzhen) Co., Ltd.", "status": "active"
 REFUSALS = 200
 
 
-def _named_catalog() -> Path:
+def _named_catalog(key: str = RECIPIENT, named: dict = NAMED) -> Path:
+    """The shipped catalog with one recipient named, as an operator would."""
     import yaml
 
     data = yaml.safe_load((REPO / "catalog" / "piwarden.yaml").read_text(encoding="utf-8"))
     for recipient in data["recipients"]:
-        if recipient["key"] == RECIPIENT:
-            recipient.update(NAMED)
+        if recipient["key"] == key:
+            recipient.update(named)
     path = Path(tempfile.mkdtemp(prefix="piwarden-bench-catalog-")) / "catalog.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path

@@ -23,12 +23,10 @@ import datetime
 import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-from _common import REPO, ensure_project_python, scratch_database
+from _common import ensure_project_python, scratch_database
 
 PG_BENCH_DB = "piwarden_bench_transfers"
 RECIPIENT, ACTIVITY, PURPOSE = ("third_party.overseas", "crossborder.overseas_transfer",
@@ -36,18 +34,6 @@ RECIPIENT, ACTIVITY, PURPOSE = ("third_party.overseas", "crossborder.overseas_tr
 NAMED = {"legal_name": "Example Overseas Ltd.", "status": "active", "country": "HK",
          "contact": "privacy@overseas.example.hk", "hosts": ["overseas.example.hk"],
          "categories": ["user.name", "user.contact"], "purposes": [PURPOSE]}
-
-
-def _named_catalog() -> Path:
-    import yaml
-
-    data = yaml.safe_load((REPO / "catalog" / "piwarden.yaml").read_text(encoding="utf-8"))
-    for recipient in data["recipients"]:
-        if recipient["key"] == RECIPIENT:
-            recipient.update(NAMED)
-    path = Path(tempfile.mkdtemp(prefix="piwarden-bench-catalog-")) / "catalog.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
 
 
 def _active_flow():
@@ -58,9 +44,10 @@ def _active_flow():
     from piwarden.sharing import services
     from piwarden.sharing.models import Counterparty, Flow
     from piwarden.transfers import services as transfers
+    from sharing import _named_catalog
 
     actor = Actor.system("bench")
-    load_catalog(actor=actor, path=_named_catalog())
+    load_catalog(actor=actor, path=_named_catalog(RECIPIENT, NAMED))
     today = timezone.localdate()
     flow = Flow.objects.get(activity=ACTIVITY, recipient=RECIPIENT)
     record = transfers.create_record(

@@ -5,7 +5,7 @@ calls the service, so a refusal shows on the form instead of failing the request
 import json
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from piwarden.admin_actions import run_per_row
 from piwarden.audit.actors import Actor
 from piwarden.errors import ServiceError
 from piwarden.incidents import evidence, packs, services
@@ -117,19 +118,6 @@ class UpdateInline(EventInline):
     fields = readonly_fields = ["created_at", "text_zh", "text_en", "campaign"]
 
 
-def _run(modeladmin, request, queryset, call, done) -> None:
-    """Run a service per selected incident; a refusal is shown, not raised."""
-    actor, ok = Actor.staff(request.user), 0
-    for incident in queryset:
-        try:
-            call(actor, incident)
-            ok += 1
-        except ServiceError as error:
-            modeladmin.message_user(request, f"{incident}: {error.message}", messages.ERROR)
-    if ok:
-        modeladmin.message_user(request, f"{ok}: {done}", messages.SUCCESS)
-
-
 @admin.register(Incident)
 class IncidentAdmin(ServiceAdmin):
     form = IncidentForm
@@ -195,23 +183,25 @@ class IncidentAdmin(ServiceAdmin):
 
     @admin.action(description=_("Scope: list the people concerned"), permissions=["change"])
     def scope(self, request, queryset):
-        _run(self, request, queryset, lambda a, i: services.scope_incident(actor=a, incident=i),
-             _("scoped"))
+        run_per_row(self, request, queryset,
+                    lambda a, i: services.scope_incident(actor=a, incident=i), _("scoped"))
 
     @admin.action(description=_("Mark contained"), permissions=["change"])
     def contain(self, request, queryset):
-        _run(self, request, queryset, lambda a, i: services.contain(actor=a, incident=i),
-             _("contained"))
+        run_per_row(self, request, queryset, lambda a, i: services.contain(actor=a, incident=i),
+                    _("contained"))
 
     @admin.action(description=_("Draft the Art. 57 notice"), permissions=["change"])
     def draft_notice(self, request, queryset):
-        _run(self, request, queryset, lambda a, i: services.draft_notice(actor=a, incident=i),
-             _("notice drafted; preview, approve and start it under notification campaigns"))
+        run_per_row(self, request, queryset,
+                    lambda a, i: services.draft_notice(actor=a, incident=i),
+                    _("notice drafted; preview, approve and start it under notification "
+                      "campaigns"))
 
     @admin.action(description=_("Close"), permissions=["close"])
     def close(self, request, queryset):
-        _run(self, request, queryset, lambda a, i: services.close(actor=a, incident=i),
-             _("closed"))
+        run_per_row(self, request, queryset, lambda a, i: services.close(actor=a, incident=i),
+                    _("closed"))
 
     def has_close_permission(self, request):
         return request.user.has_perm("incidents.close_incident")

@@ -15,8 +15,7 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
-from piwarden.audit.actors import Actor
-from piwarden.errors import ServiceError
+from piwarden.admin_actions import run_per_row
 from piwarden.incidents.admin import ServiceAdmin, ServiceForm
 from piwarden.readonly_admin import ReadOnlyAdmin
 from piwarden.sharing.labels import country_label
@@ -93,24 +92,11 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-def _each(modeladmin, request, queryset, call, done) -> None:
-    """Run a service per selected row; a refusal is shown, not raised."""
-    actor, ok = Actor.staff(request.user), 0
-    for row in queryset:
-        try:
-            call(actor, row)
-            ok += 1
-        except ServiceError as error:
-            modeladmin.message_user(request, f"{row}: {error.message}", messages.ERROR)
-    if ok:
-        modeladmin.message_user(request, f"{ok}: {done}", messages.SUCCESS)
-
-
 def _with_form(modeladmin, request, queryset, form_class, title, call, done):
     """An action that asks for details first (the admin's intermediate-page pattern)."""
     form = form_class(request.POST if "apply" in request.POST else None)
     if form.is_bound and form.is_valid():
-        _each(modeladmin, request, queryset, lambda a, r: call(a, r, form.cleaned_data), done)
+        run_per_row(modeladmin, request, queryset, lambda a, r: call(a, r, form.cleaned_data), done)
         return None
     return TemplateResponse(request, "admin/transfers/action_form.html", {
         **modeladmin.admin_site.each_context(request), "opts": modeladmin.model._meta,
@@ -272,7 +258,7 @@ class HoldAdmin(ReadOnlyAdmin):
                 "hold": hold, "provided": provision.provided} + (
                 " " + _("Package link (shown once): %(link)s") % {"link": link}
                 if token else ""), messages.INFO)
-        _each(self, request, queryset, call, _("released through the gateway"))
+        run_per_row(self, request, queryset, call, _("released through the gateway"))
 
     def has_release_permission(self, request):
         return request.user.has_perm("transfers.change_hold")

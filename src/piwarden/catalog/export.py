@@ -35,10 +35,13 @@ def _keys(manager) -> list[str]:
     return [row.key for row in manager.all()]
 
 
-def _category(row: DataCategory, parent_grade: str | None, children: dict) -> dict:
+def _category(row: DataCategory, parent_grade: str | None, children: dict,
+              parent_second: bool = False) -> dict:
     out = {"key": row.key, **_name(row), **_optional(row, "description")}
     if row.grade != parent_grade:
         out["grade"] = row.grade
+    if row.second_approver != parent_second:
+        out["second_approver"] = row.second_approver
     if row.anonymized:
         out["anonymized"] = True
     if not row.collectable:
@@ -46,7 +49,8 @@ def _category(row: DataCategory, parent_grade: str | None, children: dict) -> di
     out.update(_optional(row, "policy_ref", "note"))
     kids = children.get(row.pk, [])
     if kids:
-        out["children"] = [_category(kid, row.grade, children) for kid in kids]
+        out["children"] = [_category(kid, row.grade, children, row.second_approver)
+                           for kid in kids]
     return out
 
 

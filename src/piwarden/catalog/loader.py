@@ -164,6 +164,8 @@ def _flatten(entries: list[dict], parent: dict | None = None, path=("categories"
             **{k: v for k, v in entry.items() if k != "children"},
             "parent": parent["key"] if parent else None,
             "grade": entry.get("grade") or (parent["grade"] if parent else None),
+            "second_approver": entry.get("second_approver",
+                                         parent["second_approver"] if parent else False),
             "path": (*path, index),
         }
         flat.append(item)

@@ -95,6 +95,10 @@ class DataCategory(CatalogEntry):
         default=True, help_text="False: named by the policy but not collected (e.g. a website "
         "cannot read an app installation list)."
     )
+    second_approver = models.BooleanField(
+        default=False, help_text="A staff unmasking or file export of this category needs a "
+        "second person's approval (V-5.1a); children inherit it unless they say otherwise."
+    )
     policy_ref = models.CharField(max_length=100, blank=True)
     note = models.TextField(blank=True)
 

@@ -27,6 +27,8 @@ class CategoryOut(Schema):
     sensitive: bool
     anonymized: bool
     collectable: bool
+    second_approver: bool = Field(description="A staff unmasking or file export of this "
+                                  "category needs a second person's approval")
     policy_ref: str
     note: str
     retired: bool

@@ -67,7 +67,7 @@ def _apply(catalog: loader.Catalog) -> dict[str, int]:
     })
     categories, retired["categories"] = _upsert(DataCategory, catalog.categories, lambda e, done: {
         **_texts(e), "grade": e["grade"], "anonymized": e.get("anonymized", False),
-        "collectable": e.get("collectable", True),
+        "collectable": e.get("collectable", True), "second_approver": e["second_approver"],
         "parent": done[e["parent"]] if e["parent"] else None,
     })
     purposes, retired["purposes"] = _upsert(Purpose, data["purposes"], lambda e, _: {

@@ -16,6 +16,8 @@ class Role:
     name_zh: str
     purposes: tuple[str, ...]
     permissions: tuple[str, ...]
+    unmasks: bool = False  # reads full PI values in the console: needs a second factor
+
 
     @property
     def group_name(self) -> str:
@@ -47,8 +49,8 @@ _TRANSFERS_MANAGE = ("transfers.add_transferrecord", "transfers.change_transferr
 
 ROLES = {role.key: role for role in (
     Role("support", "Customer support", "客户支持", ("rights.requests", "account.registration"),
-         ("rights.view_rightsrequest", "rights.change_rightsrequest")),
-    Role("sales", "Sales", "销售", ("leads.callback",), ("leads.view_lead",)),
+         ("rights.view_rightsrequest", "rights.change_rightsrequest"), unmasks=True),
+    Role("sales", "Sales", "销售", ("leads.callback",), ("leads.view_lead",), unmasks=True),
     Role("marketing", "Marketing", "市场营销",
          ("marketing.email", "marketing.sms", "disclosure.public"),
          ("publication.view_publisheditem", "publication.add_publisheditem",
@@ -61,7 +63,7 @@ ROLES = {role.key: role for role in (
           *_PUBLICATION_VIEW, "publication.publish_publisheditem", *_TRANSACTIONS_VIEW,
           "transactions.change_corporatetransaction", *_TRANSFERS_VIEW, *_TRANSFERS_MANAGE,
           "transfers.change_hold", *_AUTHORITIES_VIEW, "authorities.approve_authorityrequest",
-          "authorities.open_document")),
+          "authorities.open_document"), unmasks=True),
     Role(SECURITY_OFFICER, "Security officer", "安全负责人", ("security",),
          ("alerts.view_alert", "alerts.change_alert", "audit.view_auditevent",
           *_SHARING_VIEW, *_INCIDENTS_VIEW, *_INCIDENTS_HANDLE, "incidents.close_incident",

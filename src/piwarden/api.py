@@ -28,12 +28,14 @@ from piwarden.sites.api import router as sites_router
 from piwarden.subjectdata.api import router as subjectdata_router
 from piwarden.transactions.api import router as transactions_router
 from piwarden.transfers.api import router as transfers_router
+from piwarden.web.api_input import InputParser
 
 api = NinjaAPI(
     title="piwarden API",
     version="1",
     description="Privacy operations: data catalog, audit trail and consent, collection and rights.",
     urls_namespace="api",
+    parser=InputParser(),
 )
 
 
@@ -72,6 +74,8 @@ def _not_found(request, exc):
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
+    if isinstance(exc.__cause__, ServiceError):  # ninja wraps what the body parser refused
+        return _service_error(request, exc.__cause__)
     return _error(request, exc.status_code, "HTTP_ERROR", str(exc))
 
 

@@ -83,6 +83,8 @@ INSTALLED_APPS = [
     "piwarden.transactions",
     "piwarden.publication",
     "piwarden.jobs",
+    "piwarden.exports",
+    "piwarden.staffreads",
 ]
 
 MIDDLEWARE = [
@@ -96,6 +98,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "piwarden.roles.middleware.GrantExpiryMiddleware",
+    "piwarden.roles.middleware.ConsoleIdleMiddleware",
+    "piwarden.roles.second_factor_views.EnrolmentRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "piwarden.web.middleware.RequestIdMiddleware",
@@ -257,6 +262,16 @@ PIWARDEN_WITHDRAWAL_ERASURE_DAYS = int(os.environ.get("PIWARDEN_WITHDRAWAL_ERASU
 PIWARDEN_TRANSFER_THRESHOLDS_FILE = os.environ.get("PIWARDEN_TRANSFER_THRESHOLDS_FILE", "")
 PIWARDEN_CIIO = os.environ.get("PIWARDEN_CIIO", "false").lower() in ("1", "true", "yes")
 PIWARDEN_TRANSFER_REMIND_DAYS = int(os.environ.get("PIWARDEN_TRANSFER_REMIND_DAYS", "90"))
+# Staff reads (Z-1, D-1.3): how long a stated purpose and an approved unmask stay valid.
+PIWARDEN_READ_PURPOSE_MINUTES = int(os.environ.get("PIWARDEN_READ_PURPOSE_MINUTES", "30"))
+PIWARDEN_UNMASK_MINUTES = int(os.environ.get("PIWARDEN_UNMASK_MINUTES", "15"))
+# Staff roles (docs/staff.md): grant length, reminder before expiry, break-glass window,
+# days to finish the quarterly access review, console idle logout.
+PIWARDEN_GRANT_DAYS = int(os.environ.get("PIWARDEN_GRANT_DAYS", "90"))
+PIWARDEN_GRANT_REMIND_DAYS = int(os.environ.get("PIWARDEN_GRANT_REMIND_DAYS", "14"))
+PIWARDEN_BREAK_GLASS_MINUTES = int(os.environ.get("PIWARDEN_BREAK_GLASS_MINUTES", "60"))
+PIWARDEN_ACCESS_REVIEW_DAYS = int(os.environ.get("PIWARDEN_ACCESS_REVIEW_DAYS", "14"))
+PIWARDEN_CONSOLE_IDLE_MINUTES = int(os.environ.get("PIWARDEN_CONSOLE_IDLE_MINUTES", "30"))
 PIWARDEN_OVERSEAS_NETWORKS = [n.strip() for n in os.environ.get(
     "PIWARDEN_OVERSEAS_NETWORKS", "").split(",") if n.strip()]
 # Public disclosure (publication.md): a withdrawn item is down within this many hours.
@@ -266,14 +281,15 @@ PIWARDEN_PUBLICATION_TAKEDOWN_HOURS = int(
 PIWARDEN_BANNER_RATE = int(os.environ.get("PIWARDEN_BANNER_RATE", "30"))
 
 # Messages (docs/accounts.md). E-mail goes out by SMTP when PIWARDEN_EMAIL_HOST is set; without
-# it (the demo) messages are printed to the console. SMS goes through a small backend interface.
+# it (the demo) each message is a file under DATA_DIR/messages that an erasure deletes (never
+# the log). SMS goes through a small backend interface, the same files by default.
 # Every message passes egress control first (sharing/egress.py), which then hands it to the
 # delivery backend.
 EMAIL_HOST = os.environ.get("PIWARDEN_EMAIL_HOST", "")
 EMAIL_BACKEND = "piwarden.sharing.egress.EmailBackend"
 PIWARDEN_EMAIL_DELIVERY_BACKEND = os.environ.get("PIWARDEN_EMAIL_DELIVERY_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    else "piwarden.accounts.message_files.EmailBackend"
 )
 EMAIL_PORT = int(os.environ.get("PIWARDEN_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("PIWARDEN_EMAIL_USER", "")
@@ -281,7 +297,7 @@ EMAIL_HOST_PASSWORD = os.environ.get("PIWARDEN_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("PIWARDEN_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("PIWARDEN_EMAIL_FROM", "piwarden <no-reply@localhost>")
 PIWARDEN_SMS_BACKEND = os.environ.get(
-    "PIWARDEN_SMS_BACKEND", "piwarden.accounts.sms.ConsoleBackend")
+    "PIWARDEN_SMS_BACKEND", "piwarden.accounts.sms.MessageFileBackend")
 PIWARDEN_SMS_FILE = Path(os.environ.get("PIWARDEN_SMS_FILE", DATA_DIR / "sms.jsonl"))
 
 # Accounts (docs/accounts.md).
@@ -344,6 +360,12 @@ PIWARDEN_INCIDENT_RULE_SET = os.environ.get("PIWARDEN_INCIDENT_RULE_SET", "opera
 PIWARDEN_INCIDENT_RULES = json.loads(os.environ.get("PIWARDEN_INCIDENT_RULES", "{}"))
 PIWARDEN_INCIDENT_PROGRESS_DAYS = int(os.environ.get("PIWARDEN_INCIDENT_PROGRESS_DAYS", "7"))
 PIWARDEN_INCIDENT_DRILL_DAYS = int(os.environ.get("PIWARDEN_INCIDENT_DRILL_DAYS", "365"))
+# Anomaly alerts (docs/audit.md): more people than this handed to one staff member or API
+# client within 60 seconds; staff PI reads outside these hours (China time, PRC working
+# days; "" turns the check off).
+PIWARDEN_ANOMALY_PEOPLE_PER_MINUTE = int(
+    os.environ.get("PIWARDEN_ANOMALY_PEOPLE_PER_MINUTE", "500"))
+PIWARDEN_WORKING_HOURS = os.environ.get("PIWARDEN_WORKING_HOURS", "08:00-20:00")
 
 # Operations (docs/operations.md): /status answers 503 when the oldest due task has waited
 # longer than this, so a monitor pages someone.

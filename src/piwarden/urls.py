@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from piwarden.api import api
+from piwarden.roles import second_factor_views
 from piwarden.web import views
 
 admin.site.site_header = "piwarden console"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("status", views.status, name="status"),
     path("metrics", views.metrics, name="metrics"),
+    path("admin/second-factor/", second_factor_views.enrol_view, name="staff_second_factor"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("account/", include("piwarden.accounts.urls")),

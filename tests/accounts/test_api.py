@@ -109,7 +109,8 @@ def test_profile_fields_are_edited_masked_and_listed_in_history(account, client_
     ("/profile/name", {"value": ""}, "NAME_INVALID"),
     ("/profile/name", {"value": "R2D2"}, "NAME_INVALID"),
     ("/profile/contact_other", {"value": "x" * 201}, "CONTACT_INVALID"),
-    ("/profile/contact_other", {"value": "a\x00b"}, "CONTACT_INVALID"),
+    # NUL is refused by the API's one input check (piwarden.web.api_input) before the service
+    ("/profile/contact_other", {"value": "a\x00b"}, "INVALID_CHARACTER"),
     ("/profile/password", {"value": "x"}, "FIELD_UNKNOWN"),
     ("/profile/address", {"value": "x"}, "FIELD_UNKNOWN"),
     ("/profile/name", {"wrong": "x"}, "VALIDATION_ERROR"),

@@ -40,13 +40,13 @@ def flows(activate):  # noqa: F811
 def make_staff(system_actor):
     """make_staff("name", legal=False) -> (user, Actor)."""
     from piwarden.roles import registry
-    from piwarden.roles.services import grant
+    from tests.roles.factories import grant_role
 
     def make(name, *, legal=False):
         user = get_user_model().objects.create_user(name, f"{name}@operator.test", "x",
                                                     is_staff=True)
         if legal:
-            grant(actor=system_actor, user=user, key=registry.LEGAL)
+            grant_role(user, registry.LEGAL, actor=system_actor)
         return user, Actor.staff(user)
     return make
 

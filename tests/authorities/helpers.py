@@ -18,12 +18,12 @@ PDF = b"%PDF-1.4 court order"
 
 def _staff(actor: Actor, name: str, *, legal: bool = False) -> Actor:
     from piwarden.roles import registry
-    from piwarden.roles.services import grant
+    from tests.roles.factories import grant_role
 
     user = get_user_model().objects.create_user(f"{name}-{uuid.uuid4().hex[:8]}",
                                                 is_staff=True)
     if legal:
-        grant(actor=actor, user=user, key=registry.LEGAL)
+        grant_role(user, registry.LEGAL, actor=actor)
     return Actor.staff(user)
 
 

@@ -6,7 +6,7 @@ from django.test import Client
 
 from piwarden.authorities.models import AuthorityRequest, State
 from piwarden.roles import registry
-from piwarden.roles.services import grant
+from tests.roles.factories import grant_role
 from tests.staff import staff_client
 
 from .conftest import PDF
@@ -22,7 +22,7 @@ ALL = ("view_authorityrequest", "add_authorityrequest", "change_authorityrequest
 def console(system_actor):
     made = {name: staff_client("authorities", *ALL, name=f"console_{name}")
             for name in ("clerk", "lawyer", "approver1", "approver2")}
-    grant(actor=system_actor, user=made["lawyer"].user, key=registry.LEGAL)
+    grant_role(made["lawyer"].user, registry.LEGAL, actor=system_actor)
     return made
 
 

@@ -7,7 +7,7 @@ from django.test import Client
 
 from piwarden.audit.models import AuditEvent
 from piwarden.roles import registry
-from piwarden.roles.services import grant
+from tests.roles.factories import grant_role
 from tests.staff import staff_client
 
 from .conftest import PDF
@@ -27,7 +27,7 @@ def _post(client, url, body=None):
 def clients(system_actor):
     made = {name: staff_client("authorities", *ALL, name=f"api_{name}")
             for name in ("clerk", "lawyer", "approver1", "approver2")}
-    grant(actor=system_actor, user=made["lawyer"].user, key=registry.LEGAL)
+    grant_role(made["lawyer"].user, registry.LEGAL, actor=system_actor)
     return made
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from piwarden.audit.actors import Actor
 from piwarden.collection import services
+from tests.staffreads.helpers import state_purpose
 
 from .conftest import event
 
@@ -15,6 +16,8 @@ def test_admin_lists_events_read_only(client, django_user_model, person):
                     events=[event("a1", subject=person, url="/", ip="203.0.113.1")])
     staff = django_user_model.objects.create_superuser("root", password="x-long-pass-123")
     client.force_login(staff)
+    state_purpose(client, "collection/event", "log.operation")
+    state_purpose(client, "collection/devicelink", "device.cross_device")
     page = client.get("/admin/collection/event/")
     assert page.status_code == 200 and b"page_view" in page.content
     assert client.get("/admin/collection/devicelink/").status_code == 200

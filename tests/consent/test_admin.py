@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from piwarden.consent.decisions import decide
 from piwarden.consent.models import BasisException, ConsentEvent
+from tests.staffreads.helpers import state_purpose
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/consent/consentevent/add/"
@@ -14,6 +15,8 @@ ADD = "/admin/consent/consentevent/add/"
 @pytest.fixture
 def staff(admin_client, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    for model in ("consent/consentevent", "consent/basisexception"):
+        state_purpose(admin_client, model, "consent.management")
     return admin_client
 
 

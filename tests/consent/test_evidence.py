@@ -18,6 +18,7 @@ from piwarden.vault import files
 from piwarden.vault import services as vault
 from piwarden.vault.models import DataKey
 from tests.staff import staff_client
+from tests.staffreads.helpers import give_role, state_purpose
 
 pytestmark = pytest.mark.django_db
 ADD = "/admin/consent/consentevent/add/"
@@ -50,7 +51,11 @@ def _stored(event) -> bytes:
 
 
 def _staff(*codenames, name="clerk") -> Client:
-    return staff_client("consent", *codenames, name=name)
+    """A privacy officer who stated the consent-management purpose for consent records."""
+    client = staff_client("consent", *codenames, name=name)
+    give_role(client.user, "privacy_officer")
+    state_purpose(client, "consent/consentevent", "consent.management")
+    return client
 
 
 def _url(event) -> str:
@@ -131,6 +136,7 @@ def test_a_scan_sealed_by_a_campaign_is_stored_as_given(admin_client, person, sy
                            evidence=ContentFile(b"\x01already sealed", name="x.scan"),
                            evidence_sealed=True)
     assert _stored(event) == b"\x01already sealed" and event.evidence_id is None
+    state_purpose(admin_client, "consent/consentevent", "consent.management")
     page = admin_client.get(f"/admin/consent/consentevent/{event.pk}/change/")
     assert b"Sealed by its campaign entry: it opens from the entry" in page.content
     assert admin_client.get(_url(event)).status_code == 410
@@ -148,6 +154,7 @@ def test_a_scan_stored_before_sealing_is_deleted_by_the_erasure(admin_client, pe
                             evidence=ContentFile(b"\x01already sealed", name="x.scan"),
                             evidence_sealed=True)
     path = legacy.evidence.path
+    state_purpose(admin_client, "consent/consentevent", "consent.management")
     page = admin_client.get(f"/admin/consent/consentevent/{legacy.pk}/change/")
     assert b"Stored unencrypted before evidence was sealed" in page.content
     with transaction.atomic():

@@ -10,7 +10,7 @@ alerts.notify_staff, consent.run_due_erasures, subjectdata.build_export_task,
 subjectdata.run_erasure_task, subjectdata.expire_exports_task, sharing.delivery.push_provision,
 sharing.daily_checks, jobs.ping, jobs.prune, notify.run_campaign, notify.deliver_chunk,
 notify.sync_campaign, incidents.run_checks, sites.run_due, sites.clean_up,
-publication.run_sweep, transfers.remind.
+publication.run_sweep, transfers.remind, roles.maintain, audit.scan_anomalies.
 ``test_every_task_in_src_is_covered`` keeps the list whole.
 """
 
@@ -58,7 +58,8 @@ COVERED = {
     "piwarden.notify.tasks.deliver_chunk", "piwarden.notify.tasks.sync_campaign",
     "piwarden.incidents.tasks.run_checks", "piwarden.sites.tasks.run_due",
     "piwarden.sites.tasks.clean_up", "piwarden.publication.tasks.run_sweep",
-    "piwarden.transfers.tasks.remind",
+    "piwarden.transfers.tasks.remind", "piwarden.roles.tasks.maintain",
+    "piwarden.audit.tasks.scan_anomalies",
 }
 
 
@@ -431,4 +432,44 @@ def test_transfers_remind_twice_alerts_once(registry_synced, twice):  # noqa: F8
     before = effects()
     first, second, after = twice(tasks.remind.call)
     assert (first, second) == (1, 0)
+    assert after["alerts"] == before["alerts"] + 1
+
+
+def test_roles_maintain_twice_ends_reminds_and_opens_the_review_once(twice):
+    """An expired grant ends, an expiring one is reminded of, the review opens: once each."""
+    from piwarden.roles import registry, tasks
+    from piwarden.roles.models import Grant
+    from tests.roles.factories import grant_role, staff_user
+
+    expired = grant_role(staff_user("old"), registry.LEGAL)
+    expiring = grant_role(staff_user("soon"), registry.SECURITY_OFFICER)
+    now = timezone.now()
+    Grant.objects.filter(pk=expired.pk).update(expires_at=now - datetime.timedelta(minutes=1))
+    Grant.objects.filter(pk=expiring.pk).update(expires_at=now + datetime.timedelta(days=3))
+    Job.objects.filter(task_path=tasks.maintain.module_path).delete()
+    before = effects()
+    first, second, after = twice(tasks.maintain.call)
+    assert (first["expired"], first["reminded"], first["review_opened"]) == (1, 1, True)
+    assert (second["expired"], second["reminded"], second["review_opened"]) == (0, 0, False)
+    assert after["alerts"] == before["alerts"] + 1  # the reminder
+
+
+def test_anomaly_scan_twice_alerts_once(twice):
+    """A bulk read is alerted by the first scan only."""
+    import uuid
+
+    from piwarden.audit import services as audit
+    from piwarden.audit import tasks
+    from piwarden.audit.actors import ActorKind
+    from piwarden.subjects.models import Subject
+
+    people = Subject.objects.bulk_create(
+        Subject(id=uuid.uuid4(), kind="account_holder") for _ in range(501))
+    with transaction.atomic():
+        audit.record(actor=Actor(ActorKind.API_CLIENT, "9"), action="partners.record_read",
+                     subjects=people)
+    Job.objects.filter(task_path=tasks.scan_anomalies.module_path).delete()
+    before = effects()
+    first, second, after = twice(tasks.scan_anomalies.call)
+    assert first["bulk_read"] == 1 and second.get("bulk_read", 0) == 0
     assert after["alerts"] == before["alerts"] + 1

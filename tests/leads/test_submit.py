@@ -184,6 +184,8 @@ def test_admin_shows_masks_only(client):
     post(client, body())
     staff = get_user_model().objects.create_superuser("lead-admin", password="x-long-pass-99")
     client.force_login(staff)
+    from tests.staffreads.helpers import state_purpose
+    state_purpose(client, "leads/lead", "lead.callback")
     page = client.get("/admin/leads/lead/")
     html = page.content.decode()
     assert page.status_code == 200 and "138****8000" in html

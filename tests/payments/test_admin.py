@@ -11,6 +11,7 @@ from piwarden.partners.models import Partner
 from piwarden.payments.models import PaymentProfile
 from tests.accounts.conftest import logged_in_client
 from tests.partners.conftest import make_partner, record, submit  # noqa: F401  (fixture)
+from tests.staffreads.helpers import state_purpose
 
 from .conftest import PLAINTEXT, details, put_profile
 
@@ -21,6 +22,9 @@ pytestmark = pytest.mark.django_db
 def console():
     client = Client()
     client.force_login(User.objects.create_superuser("root", password="a long staff password"))
+    for model in ("paymentprofile", "order", "transaction", "creditbalance"):
+        state_purpose(client, f"payments/{model}", "payment.invoicing")
+    state_purpose(client, "partners/partnerrecord", "partner.indirect_collection")
     return client
 
 
@@ -74,3 +78,23 @@ def test_deactivated_partner_cannot_submit(console, make_partner):  # noqa: F811
     assert AuditEvent.objects.filter(action="partners.partner_changed").exists()
     response = submit(http, [record("off-1", phone="13800000202")])
     assert response.json()["error"]["code"] == "NOT_A_PARTNER_CLIENT"
+
+
+def test_v_5_1a_card_digits_export_from_the_console_waits_for_approval(account, site,
+                                                                        console):
+    """V-5.1a: exporting orders with the card's last digits (L4) to CSV needs approval."""
+    from piwarden.exports.models import FileExport, Status
+    from piwarden.payments.models import Order
+
+    site.post("/api/v1/payments/orders", {"subject": str(account.subject.pk),
+                                          "reference": "SO-B", "amount_minor": 100},
+              content_type="application/json")
+    order = Order.objects.get()
+    page = console.post(reverse("admin:payments_order_changelist"), {
+        "action": "export_csv", "_selected_action": [order.pk], "apply": "1",
+        "reason": "Reconciliation with the bank"}, follow=True)
+    assert "waits for a privacy officer" in page.text
+    export = FileExport.objects.get()
+    assert export.status == Status.PENDING
+    assert "user.financial.bank_account" in export.categories
+    assert export.approvals_needed == 2  # user.financial has a second approver

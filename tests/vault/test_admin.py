@@ -6,6 +6,8 @@ from django.urls import reverse
 from piwarden.audit.models import AuditEvent
 from piwarden.vault import services as vault
 from piwarden.vault.models import VaultValue
+from tests.roles.factories import enrol
+from tests.staffreads.helpers import give_role
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +71,8 @@ def test_reveal_needs_csrf(row):
 def test_reveal_with_a_reason_shows_the_value_and_audits_it(row):
     client = Client(enforce_csrf_checks=True)
     user = staff("support", "view_vaultvalue", "reveal_vaultvalue")
+    give_role(user, "support")
+    enrol(user)
     client.force_login(user)
     form = client.get(reveal_url(row))
     assert form.status_code == 200
@@ -100,15 +104,20 @@ def test_refused_reveal_shows_the_refusal(actor, subject):
               purpose="service.provision")
     row = VaultValue.objects.get(subject=subject, field="id_number")
     client = Client()
-    client.force_login(staff("support", "view_vaultvalue", "reveal_vaultvalue"))
-    response = client.post(reveal_url(row), {"purpose": "service.provision",
+    user = staff("support", "view_vaultvalue", "reveal_vaultvalue")
+    user.is_superuser = True  # holds every purpose; sensitive PI goes through an unmask request
+    user.save(update_fields=["is_superuser"])
+    enrol(user)
+    client.force_login(user)
+    response = client.post(reveal_url(row), {"step": "request", "purpose": "service.provision",
                                              "reason": "customer asked to confirm the ID"})
     assert response.status_code == 200
-    assert "separate_consent_missing" in response.text
+    assert "consent or the law does not allow" in response.text
     assert "11010119900307002X" not in response.text
-    event = AuditEvent.objects.filter(action="vault.reveal_refused").get()
+    event = AuditEvent.objects.filter(action="staff.unmask_refused").get()
     assert event.actor_kind == "staff"
     assert event.detail["reason"] == "customer asked to confirm the ID"
+    assert event.detail["refusal"] == "separate_consent_missing"
 
 
 def test_data_keys_page_never_shows_key_material(actor, subject, row):
@@ -168,3 +177,37 @@ def test_file_keys_are_neither_revealed_in_the_console_nor_exported(client,
     exported = subject_data.export(subject)["values"]
     assert [r["field"] for r in exported] == ["rights_evidence_key"]
     assert key not in str(exported)
+
+
+def test_z_1_a_reveal_for_a_purpose_no_role_of_the_staff_member_holds_is_refused(row):
+    """Z-1: sales (call-backs) may not reveal an e-mail for account registration; audited."""
+    client = Client()
+    user = staff("sales", "view_vaultvalue", "reveal_vaultvalue")
+    give_role(user, "sales")
+    enrol(user)
+    client.force_login(user)
+    form = client.get(reveal_url(row))
+    assert 'value="account.registration"' not in form.text
+    refused = client.post(reveal_url(row), {"purpose": "account.registration",
+                                            "reason": "I would like to see it"})
+    assert refused.status_code == 200 and EMAIL not in refused.text
+    assert not AuditEvent.objects.filter(action="vault.value_revealed").exists()
+    event = AuditEvent.objects.get(action="staff.read_refused")
+    assert (event.purpose, event.outcome, event.detail["refusal"]) == (
+        "account.registration", "denied", "PURPOSE_NOT_HELD")
+
+
+def test_d_1_3_a_role_that_unmasks_reveals_nothing_before_the_authenticator(row):
+    """D-1.3: a role granted during a session cannot unmask until the second factor is set up."""
+    client = Client()
+    user = staff("support2", "view_vaultvalue", "reveal_vaultvalue")
+    give_role(user, "support")
+    client.force_login(user)
+    for answer in (client.get(reveal_url(row)),
+                   client.post(reveal_url(row), {"purpose": "service.provision",
+                                                 "reason": "ticket 981: cannot log in"})):
+        assert answer.status_code == 302 and answer["Location"] == "/admin/second-factor/"
+    assert not AuditEvent.objects.filter(action="vault.value_revealed").exists()
+    enrol(user)
+    assert EMAIL in client.post(reveal_url(row), {"purpose": "service.provision",
+                                                  "reason": "ticket 981: cannot log in"}).text

@@ -25,3 +25,7 @@ class AccountsConfig(AppConfig):
         from piwarden.accounts import subject_data
 
         subject_data.register()
+        from piwarden.accounts import message_files
+        from piwarden.subjects import registry
+
+        registry.register(message_files.SOURCE)

@@ -3,12 +3,13 @@
 import datetime
 
 from django.utils import timezone
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBearer
 
 from piwarden.accounts import services
+from piwarden.session_auth import CsrfCheckedSessionAuth
 
 
-class AccountSessionAuth(SessionAuth):
+class AccountSessionAuth(CsrfCheckedSessionAuth):
     """A logged-in end user; staff sessions without an account are not accepted."""
 
     def authenticate(self, request, key):

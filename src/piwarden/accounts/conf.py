@@ -15,7 +15,7 @@ DEFAULT_SERVICES = {
 
 
 def sms_backend() -> str:
-    return getattr(settings, "PIWARDEN_SMS_BACKEND", "piwarden.accounts.sms.ConsoleBackend")
+    return getattr(settings, "PIWARDEN_SMS_BACKEND", "piwarden.accounts.sms.MessageFileBackend")
 
 
 def sms_file() -> Path:

@@ -3,6 +3,8 @@ address, other contact and the TOTP secret are in the vault; codes, tokens and r
 are digests.
 """
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 
@@ -194,3 +196,29 @@ class GuardianRequest(models.Model):
 
     def __str__(self):
         return f"guardian request {self.token_prefix} ({self.status})"
+
+
+class StaffSecondFactor(models.Model):
+    """A staff member's TOTP authenticator for the console (roles/second_factor.py).
+
+    Staff are no data subjects, so the secret is not in the vault: it is sealed like an outbox
+    message, under a data key of its own bound to this row's id and wrapped by the master key
+    (``sealed``, ``wrapped_key``, ``key_version``). ``confirmed_at`` is empty until a first
+    code proved the authenticator works; ``last_step`` refuses a replayed code.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="second_factor")
+    sealed = models.BinaryField()
+    wrapped_key = models.BinaryField()
+    key_version = models.PositiveIntegerField()
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "staff second factor"
+
+    def __str__(self):
+        return f"second factor of {self.user_id}"

@@ -14,7 +14,6 @@ import secrets
 import uuid
 from importlib import import_module
 
-import pyotp
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from piwarden.accounts import conf, registry, validators
+from piwarden.accounts import conf, registry, totp, validators
 from piwarden.accounts.errors import AccountError
 from piwarden.accounts.models import (
     AccessToken,
@@ -54,6 +53,7 @@ from piwarden.subjects.models import SubjectKind, SubjectStatus
 from piwarden.subjects.services import change_status, create_subject
 from piwarden.vault import fields as vault_fields
 from piwarden.vault import services as vault
+from piwarden.web import ratelimit
 
 CODE_TTL = datetime.timedelta(minutes=10)
 CODE_ATTEMPTS = 5
@@ -147,6 +147,21 @@ def _over(scope: str, key: str) -> bool:
 
 def _hit(scope: str, key: str) -> None:
     ThrottleEvent.objects.create(scope=scope, key=key, created_at=timezone.now())
+
+
+def _take(*scoped: tuple[str, str]) -> list[int] | None:
+    """Count one attempt in every (scope, key) before it is evaluated (``ratelimit.take``):
+    the hit ids, or None (nothing counted) when any scope is over its limit."""
+    taken = []
+    for scope, key in scoped:
+        limit, window = LIMITS[scope]
+        hit_id = ratelimit.take(scope, key, limit=limit, window=int(window.total_seconds()))
+        if hit_id is None:
+            for earlier in taken:
+                ratelimit.release(earlier)
+            return None
+        taken.append(hit_id)
+    return taken
 
 
 def _rate_limited() -> AccountError:
@@ -420,14 +435,12 @@ def _same_work_as_a_password_check(password: str) -> None:
 
 
 def _totp_ok(account: Account, secret: str, code: str) -> bool:
-    totp = pyotp.TOTP(secret)
-    now_step = int(timezone.now().timestamp()) // totp.interval
-    for step in (now_step - 1, now_step, now_step + 1):
-        if step > account.totp_last_step and hmac.compare_digest(totp.generate_otp(step), code):
-            account.totp_last_step = step
-            account.save(update_fields=["totp_last_step"])
-            return True
-    return False
+    step = totp.matching_step(secret, code, after=account.totp_last_step)
+    if step is None:
+        return False
+    account.totp_last_step = step
+    account.save(update_fields=["totp_last_step"])
+    return True
 
 
 def _second_factor_ok(account: Account, code: str) -> bool:
@@ -445,11 +458,16 @@ def _second_factor_ok(account: Account, code: str) -> bool:
 
 
 def log_in(*, identifier: str, password: str, otp: str = "", ip: str = "") -> Account:
-    """The account for these credentials, or a refusal that never says whether it exists."""
+    """The account for these credentials, or a refusal that never says whether it exists.
+
+    The attempt is counted before it is evaluated (``_take``, outside the transaction), so
+    concurrent attempts cannot all pass a check made before any of them was counted.
+    """
     id_key = _login_key(identifier)
     ip_key = _digest("ip", ip)
+    taken = _take(("login_id", id_key), ("login_ip", ip_key))
     with transaction.atomic():
-        if _over("login_id", id_key) or _over("login_ip", ip_key):
+        if taken is None:
             # Refused before any hashing: a flood of locked-out attempts must not cost an
             # Argon2 run each (the lock-out applies whether the account exists or not).
             outcome, account = "LOCKED_OUT", None
@@ -466,11 +484,10 @@ def log_in(*, identifier: str, password: str, otp: str = "", ip: str = "") -> Ac
                 outcome = "OTP_INVALID"
             else:
                 outcome = "OK"
-        if outcome in ("INVALID_CREDENTIALS", "OTP_INVALID"):
-            _hit("login_id", id_key)
-            _hit("login_ip", ip_key)
         if outcome == "OK":
             ThrottleEvent.objects.filter(scope="login_id", key=id_key).delete()
+        if outcome in ("OK", "OTP_REQUIRED"):  # not a failure: uncount the attempt
+            ThrottleEvent.objects.filter(pk__in=taken).delete()
         if outcome != "OTP_REQUIRED":
             audit.record(
                 actor=actor_of(account) if account else Actor.system("accounts.login"),
@@ -498,15 +515,16 @@ def log_in(*, identifier: str, password: str, otp: str = "", ip: str = "") -> Ac
 def reauthenticate(*, account: Account, password: str = "", otp: str = "") -> None:
     """Check the person again (password or second factor) before a sensitive step."""
     key = _digest("reauth", str(account.pk))
+    taken = _take(("reauth", key))  # counted first, like log_in
     with transaction.atomic():
-        if _over("reauth", key):
+        if taken is None:
             outcome = "LOCKED_OUT"
         elif (password and account.user.check_password(password)) or (
                 otp and _second_factor_ok(account, otp)):
             outcome = "OK"
+            ThrottleEvent.objects.filter(pk__in=taken).delete()
         else:
             outcome = "REAUTH_FAILED"
-            _hit("reauth", key)
         audit.record(actor=actor_of(account), action="account.reauthenticated",
                      subject=account.subject, obj=account,
                      categories=["user.credentials.password"], purpose="security",
@@ -936,7 +954,7 @@ def start_totp(*, account: Account) -> str:
     if account.totp_enabled:
         raise AccountError("TOTP_ALREADY_ENABLED", _("Two-factor authentication is already on."),
                            status=409)
-    secret = pyotp.random_base32()
+    secret = totp.new_secret()
     _put(actor=actor_of(account), subject=account.subject, field="totp_secret",
          value=secret, purpose="security")
     audit.record(actor=actor_of(account), action="account.totp_setup_started",
@@ -947,8 +965,7 @@ def start_totp(*, account: Account) -> str:
 
 
 def totp_uri(secret: str, account: Account) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=f"account-{str(account.subject_id)[:8]}",
-                                               issuer_name="piwarden")
+    return totp.uri(secret, name=f"account-{str(account.subject_id)[:8]}")
 
 
 def _new_recovery_codes(account: Account) -> list[str]:

@@ -16,22 +16,32 @@ import sys
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from piwarden.accounts import conf
+from piwarden.accounts import conf, message_files
 from piwarden.sharing import egress
 
 log = logging.getLogger(__name__)
 
 
 class ConsoleBackend:
-    """Development: prints the message to stdout (not to the log, which must stay PI-free)."""
+    """Development only: prints the message to stdout. Numbers and codes end up wherever
+    stdout is kept, out of reach of an erasure; ``check --deploy`` warns (piwarden.W002)."""
 
     def send(self, phone: str, text: str, *, idempotency_key: str = "") -> None:
         sys.stdout.write(f"[SMS to {phone}] {text}\n")
         sys.stdout.flush()
 
 
+class MessageFileBackend:
+    """The demo's default: one file per message under the data folder, which an erasure of
+    the person deletes (``accounts.message_files``); the log names only the file."""
+
+    def send(self, phone: str, text: str, *, idempotency_key: str = "") -> None:
+        message_files.write("phone", phone, text)
+
+
 class FileBackend:
-    """Appends one JSON line per message to ``PIWARDEN_SMS_FILE`` (tests read it)."""
+    """Appends one JSON line per message to ``PIWARDEN_SMS_FILE`` (tests read it). One file
+    for everybody: an erasure does not reach it, so it is for tests only."""
 
     def send(self, phone: str, text: str, *, idempotency_key: str = "") -> None:
         path = conf.sms_file()

@@ -171,3 +171,36 @@ class ChainCheck(models.Model):
     def __str__(self):
         state = {None: "pending", True: "intact", False: "BROKEN"}[self.ok]
         return f"check {self.pk}: {state}"
+
+
+class AnomalyScan(models.Model):
+    """Where the anomaly scan (``audit.anomalies``) stopped: a single row, locked per run."""
+
+    seq = models.PositiveBigIntegerField(default=0, help_text="The last record scanned.")
+    occurred_at = models.DateTimeField(null=True, blank=True,
+                                       help_text="When that record was written.")
+    scanned_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"anomaly scan at #{self.seq}"
+
+
+class ActorWatch(models.Model):
+    """What the anomaly scan remembers about one staff member or API client, so each burst,
+    day and network is alerted once."""
+
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_id = models.CharField(max_length=128)
+    bulk_until = models.DateTimeField(null=True, blank=True,
+                                      help_text="The last moment it was over the bulk limit.")
+    off_hours_day = models.DateField(null=True, blank=True,
+                                     help_text="The last day (China time) alerted off hours.")
+    networks = models.JSONField(default=list, blank=True,
+                                help_text="Networks (/24, /64) its logins came from.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["actor_kind", "actor_id"],
+                                               name="audit_one_watch_per_actor")]
+
+    def __str__(self):
+        return f"watch {self.actor_kind}:{self.actor_id}"

@@ -17,12 +17,12 @@ from piwarden.audit import services as audit
 from piwarden.authorities import selectors, services
 from piwarden.authorities.models import AuthorityRequest
 from piwarden.authorities.schemas import (
+    AuthorityRequestIn,
+    AuthorityRequestOut,
     BasisOut,
     DeliveredOut,
     DocumentIn,
     RefuseIn,
-    RequestIn,
-    RequestOut,
     ReviewIn,
 )
 from piwarden.clients.auth import StaffSessionAuth
@@ -55,25 +55,25 @@ def _read(actor, rows: list[AuthorityRequest]) -> list[AuthorityRequest]:
     return rows
 
 
-@router.get("/", response=list[RequestOut])
+@router.get("/", response=list[AuthorityRequestOut])
 def requests(request, state: str | None = None):
     actor = _staff(request, VIEW)
     rows = AuthorityRequest.objects.select_related("provision").prefetch_related("approvals")
     return _read(actor, list(rows.filter(state=state) if state else rows))
 
 
-@router.post("/", response={201: RequestOut})
-def create(request, payload: RequestIn):
+@router.post("/", response={201: AuthorityRequestOut})
+def create(request, payload: AuthorityRequestIn):
     actor = _staff(request, "authorities.add_authorityrequest")
     return Status(201, services.create_request(actor=actor, **payload.dict()))
 
 
-@router.get("/{int:request_id}", response=RequestOut)
+@router.get("/{int:request_id}", response=AuthorityRequestOut)
 def detail(request, request_id: int):
     return _read(_staff(request, VIEW), [_request(request_id)])[0]
 
 
-@router.post("/{int:request_id}/document", response=RequestOut)
+@router.post("/{int:request_id}/document", response=AuthorityRequestOut)
 def upload(request, request_id: int, payload: DocumentIn):
     actor = _staff(request, "authorities.change_authorityrequest")
     try:
@@ -91,19 +91,19 @@ def document(request, request_id: int):
     return files.download(data, kind, f"authority-request-{request_id}")
 
 
-@router.post("/{int:request_id}/review", response=RequestOut)
+@router.post("/{int:request_id}/review", response=AuthorityRequestOut)
 def review(request, request_id: int, payload: ReviewIn):
     actor = _staff(request, "authorities.review_authorityrequest")
     return services.review(actor=actor, request=_request(request_id), **payload.dict())
 
 
-@router.post("/{int:request_id}/approve", response=RequestOut)
+@router.post("/{int:request_id}/approve", response=AuthorityRequestOut)
 def approve(request, request_id: int):
     actor = _staff(request, "authorities.approve_authorityrequest")
     return services.approve(actor=actor, request=_request(request_id))
 
 
-@router.post("/{int:request_id}/refuse", response=RequestOut)
+@router.post("/{int:request_id}/refuse", response=AuthorityRequestOut)
 def refuse(request, request_id: int, payload: RefuseIn):
     actor = _staff(request, "authorities.review_authorityrequest",
                    "authorities.approve_authorityrequest")

@@ -5,7 +5,7 @@ import datetime
 from ninja import Field, Schema
 
 
-class RequestIn(Schema):
+class AuthorityRequestIn(Schema):
     organ_name: str = Field(max_length=200)
     organ_country: str = Field(description="ISO 3166 code; CN for an organ of the PRC")
     organ_kind: str = Field(description="court, police, procuratorate, regulator, other")
@@ -49,7 +49,7 @@ class ApprovalOut(Schema):
     approved_at: datetime.datetime
 
 
-class RequestOut(Schema):
+class AuthorityRequestOut(Schema):
     id: int
     organ_name: str
     organ_country: str
@@ -93,5 +93,5 @@ class RequestOut(Schema):
 
 
 class DeliveredOut(Schema):
-    request: RequestOut
+    request: AuthorityRequestOut
     download_url: str = Field(description="Shown once: only its hash is stored")

@@ -1,9 +1,11 @@
 """Campaigns in the staff console. Writes go through the services (audited); entries show
-masks only, and the consent form's scan opens only with ``campaigns.view_scan`` and a reason."""
+masks only, read for a stated purpose and audited (``staffreads.PurposeBoundAdmin``), and the
+consent form's scan opens only with ``campaigns.view_scan`` and a reason."""
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -16,6 +18,7 @@ from piwarden.campaigns.forms import EntryForm
 from piwarden.campaigns.models import Campaign, CampaignAccess, CampaignEntry, EntryVia
 from piwarden.consent import services as consent
 from piwarden.consent.notices import NoticeVersionError, check_version
+from piwarden.staffreads.admin import PurposeBoundAdmin
 from piwarden.vault import files
 from piwarden.vault import services as vault
 
@@ -149,7 +152,7 @@ class EntryAdminForm(forms.ModelForm, EntryForm):
 
 
 @admin.register(CampaignEntry)
-class CampaignEntryAdmin(admin.ModelAdmin):
+class CampaignEntryAdmin(PurposeBoundAdmin):
     list_display = ("created_at", "campaign", "name", "phone", "email", "via", "claimed")
     list_filter = ("campaign", "via")
     search_fields = ("=subject__id",)
@@ -157,8 +160,11 @@ class CampaignEntryAdmin(admin.ModelAdmin):
                        "occupation", "via", "recorded_by", "notice_version", "consent_event_id",
                        "scan_link", "created_at", "claimed_by_id", "claimed_at")
 
+    mask_fields = ("name", "campaigns_title", "phone", "email", "campaigns_occupation")
+    read_categories = ("user.consent",)
+
     def _mask(self, obj, field):
-        return vault.masked(obj.subject, field) or "—"
+        return self.mask(obj, field)
 
     @admin.display(description="Name")
     def name(self, obj):
@@ -235,6 +241,9 @@ class CampaignEntryAdmin(admin.ModelAdmin):
     def scan_view(self, request, object_id):
         if not request.user.has_perm("campaigns.view_scan"):
             raise PermissionDenied
+        purpose = self._gate(request)
+        if isinstance(purpose, HttpResponse):
+            return purpose
         entry = get_object_or_404(CampaignEntry.objects.select_related(
             "subject", "consent_event"), pk=object_id)
         error = ""

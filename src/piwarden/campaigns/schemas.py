@@ -4,7 +4,7 @@ from ninja import Schema
 from pydantic import Field
 
 
-class RecordOut(Schema):
+class CampaignRecordOut(Schema):
     kind: str
     id: uuid.UUID
     date: str
@@ -13,8 +13,8 @@ class RecordOut(Schema):
 
 
 class RecordsOut(Schema):
-    claimable: list[RecordOut]
-    mine: list[RecordOut]
+    claimable: list[CampaignRecordOut]
+    mine: list[CampaignRecordOut]
 
 
 class ClaimIn(Schema):

@@ -131,8 +131,9 @@ def get_recipient(request, key: str):
     return _get(request, Recipient.objects.all(), key)
 
 
-@router.get("/export.yaml", response={200: str}, openapi_extra={
-    "responses": {200: {"content": {"application/yaml": {"schema": {"type": "string"}}}}}
+@router.get("/export.yaml", openapi_extra={
+    "responses": {200: {"content": {"application/yaml": {"schema": {
+        "type": "object", "description": "A catalog file, the shape of catalog/piwarden.yaml."}}}}}
 })
 def export_catalog(request):
     """The loaded catalog as a catalog file (same shape as catalog/piwarden.yaml)."""

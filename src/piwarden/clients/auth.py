@@ -1,11 +1,12 @@
 """How API requests authenticate (API key or staff session) and are authorized (scopes)."""
 
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBearer
 
 from piwarden.api_errors import ApiError
 from piwarden.audit.actors import Actor
 from piwarden.clients import services
 from piwarden.clients.models import SCOPE_PERMISSIONS, ApiClient, Scope
+from piwarden.session_auth import CsrfCheckedSessionAuth
 
 
 class ApiKeyAuth(HttpBearer):
@@ -15,7 +16,7 @@ class ApiKeyAuth(HttpBearer):
         return services.authenticate(token)
 
 
-class StaffSessionAuth(SessionAuth):
+class StaffSessionAuth(CsrfCheckedSessionAuth):
     """A logged-in, active staff member of the console (CSRF-checked on unsafe methods)."""
 
     def authenticate(self, request, key):

@@ -3,7 +3,8 @@
 Events are read-only, except that staff record a choice made on a paper form (with its scan);
 operators record §4.4 exceptions here. Both go through the services, so both are audited.
 The scan is stored sealed; it opens only through the audited download, with
-``consent.view_evidence``.
+``consent.view_evidence``. Who consented to what is PI: every list, record and scan is read
+for a stated purpose and audited (``staffreads.PurposeBoundAdmin``).
 """
 
 from django import forms
@@ -27,9 +28,12 @@ from piwarden.consent.models import (
     Scope,
 )
 from piwarden.readonly_admin import ReadOnlyAdmin
+from piwarden.staffreads.admin import PurposeBoundAdmin
 from piwarden.subjects.models import Subject
 from piwarden.vault import files
 from piwarden.vault import services as vault
+
+CONSENT = ("user.consent",)
 
 
 class OfflineConsentForm(forms.ModelForm):
@@ -77,7 +81,8 @@ def _subject(subject_id) -> Subject:
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(admin.ModelAdmin):
+class ConsentEventAdmin(PurposeBoundAdmin):
+    read_categories = CONSENT
     list_display = ("occurred_at", "subject_id", "purpose", "scope", "choice", "bundled",
                     "channel", "policy_version")
     list_filter = ("choice", "scope", "channel", "bundled", "purpose")
@@ -126,6 +131,9 @@ class ConsentEventAdmin(admin.ModelAdmin):
         """The decrypted scan; the raw file under MEDIA_ROOT is never served."""
         if not request.user.has_perm("consent.view_evidence"):
             raise PermissionDenied
+        purpose = self._gate(request)
+        if isinstance(purpose, HttpResponse):
+            return purpose
         event = get_object_or_404(ConsentEvent.objects.select_related("subject"), pk=object_id)
         try:
             data, kind = services.read_evidence(actor=Actor.staff(request.user), event=event)
@@ -151,14 +159,16 @@ class ConsentEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConsentState)
-class ConsentStateAdmin(ReadOnlyAdmin):
+class ConsentStateAdmin(PurposeBoundAdmin, ReadOnlyAdmin):
+    read_categories = CONSENT
     list_display = ("subject_id", "purpose", "scope", "choice", "changed_at", "policy_version")
     list_filter = ("choice", "scope", "purpose")
     search_fields = ("=subject__id",)
 
 
 @admin.register(ScheduledErasure)
-class ScheduledErasureAdmin(ReadOnlyAdmin):
+class ScheduledErasureAdmin(PurposeBoundAdmin, ReadOnlyAdmin):
+    read_categories = CONSENT
     list_display = ("subject_id", "purpose", "due_at", "status", "done_at")
     list_filter = ("status", "purpose")
     search_fields = ("=subject__id",)
@@ -187,8 +197,10 @@ class BasisExceptionForm(forms.ModelForm):
 
 
 @admin.register(BasisException)
-class BasisExceptionAdmin(admin.ModelAdmin):
+class BasisExceptionAdmin(PurposeBoundAdmin):
     """§4.4: the operator records, with a reason and an end date, that an exception applies."""
+
+    read_categories = CONSENT
 
     list_display = ("subject_id", "purpose", "legal_basis", "recorded_by", "expires_at",
                     "revoked_at")

@@ -72,6 +72,8 @@ _DECISIONS = "/api/v1/consent/decisions"
 # Only the canonical spelling of an id: any other one the router accepts is passed on.
 _EVENTS = re.compile(r"/api/v1/consent/subjects/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
                      r"[0-9a-f]{4}-[0-9a-f]{12})/events")
+# A NUL or a UTF-16 surrogate escape: left to the API's one input check (web/api_input.py).
+_UNSAFE = re.compile(rb"\x00|\\u0000|\\u[dD][89a-fA-F]")
 _BEARER = "Bearer pwk_"
 _HEADER_MIDDLEWARE = ("SecurityMiddleware", "XFrameOptionsMiddleware", "CSPMiddleware")
 _JSON = "application/json"
@@ -141,7 +143,7 @@ def _accept(environ) -> tuple | None:
         return None
     body = environ["wsgi.input"].read(length) if length else b""
     client = clients.authenticate(environ["HTTP_AUTHORIZATION"][len("Bearer "):])
-    if client is not None and scope in client.scopes:
+    if client is not None and scope in client.scopes and not _UNSAFE.search(body):
         try:
             if kind == "decisions":
                 return kind, client, _schemas()[0].model_validate_json(body)

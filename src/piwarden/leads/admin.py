@@ -1,5 +1,6 @@
-"""Call-back requests in the staff console: masks only. Full values are revealed through the
-vault's console page (permission, purpose and typed reason, audited)."""
+"""Call-back requests in the staff console: masks only, read for a stated purpose and audited
+(``staffreads.PurposeBoundAdmin``). Full values are revealed through the vault's console page
+(permission, purpose and typed reason, audited)."""
 
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -9,11 +10,12 @@ from piwarden.audit.actors import Actor
 from piwarden.leads import services
 from piwarden.leads.models import Lead
 from piwarden.readonly_admin import ReadOnlyAdmin
-from piwarden.vault import services as vault
+from piwarden.staffreads.admin import PurposeBoundAdmin
 
 
 @admin.register(Lead)
-class LeadAdmin(ReadOnlyAdmin):
+class LeadAdmin(PurposeBoundAdmin, ReadOnlyAdmin):
+    mask_fields = ("phone", "email", "name", "leads_message")
     list_display = ("last_submitted_at", "status", "channel", "phone", "email", "name",
                     "message", "submissions", "claimed")
     list_filter = ("status", "channel")
@@ -27,19 +29,19 @@ class LeadAdmin(ReadOnlyAdmin):
 
     @admin.display(description="Phone")
     def phone(self, obj):
-        return vault.masked(obj.subject, "phone") or "—"
+        return self.mask(obj, "phone")
 
     @admin.display(description="E-mail")
     def email(self, obj):
-        return vault.masked(obj.subject, "email") or "—"
+        return self.mask(obj, "email")
 
     @admin.display(description="Name")
     def name(self, obj):
-        return vault.masked(obj.subject, "name") or "—"
+        return self.mask(obj, "name")
 
     @admin.display(description="Message")
     def message(self, obj):
-        return (vault.masked(obj.subject, "leads_message") if obj.has_message else None) or "—"
+        return self.mask(obj, "leads_message") if obj.has_message else "—"
 
     @admin.display(description="Claimed", boolean=True)
     def claimed(self, obj):

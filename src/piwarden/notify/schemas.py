@@ -19,7 +19,7 @@ class CampaignIn(Schema):
     require_ack: bool = False
 
 
-class CampaignOut(Schema):
+class NoticeCampaignOut(Schema):
     id: uuid.UUID
     title: str
     kind: str
@@ -41,12 +41,12 @@ class SampleOut(Schema):
     channel: str
 
 
-class PreviewOut(Schema):
+class NoticePreviewOut(Schema):
     count: int
     sample: list[SampleOut]
 
 
-class ProgressOut(Schema):
+class NoticeProgressOut(Schema):
     status: str
     audience: int
     handed_out: int

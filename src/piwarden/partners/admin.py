@@ -1,14 +1,15 @@
 """Staff console: partners and their API clients (written through the services), imported
-batches and records (read-only, PI masked)."""
+batches and records (read-only, PI masked, read for a stated purpose and audited)."""
 
 from django import forms
 from django.contrib import admin
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog.models import Recipient, RecipientRole
-from piwarden.partners import selectors, services
+from piwarden.partners import services
 from piwarden.partners.models import ImportBatch, Partner, PartnerClient, PartnerRecord
 from piwarden.readonly_admin import ReadOnlyAdmin
+from piwarden.staffreads.admin import PurposeBoundAdmin
 
 
 class PartnerForm(forms.ModelForm):
@@ -86,7 +87,9 @@ class ImportBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PartnerRecord)
-class PartnerRecordAdmin(ReadOnlyAdmin):
+class PartnerRecordAdmin(PurposeBoundAdmin, ReadOnlyAdmin):
+    read_categories = ("user.partner_supplied",)
+    mask_fields = tuple(services.FIELDS)
     list_display = ["external_id", "partner", "batch", "masked", "authorization_reference",
                     "authorized_on", "received_at"]
     list_filter = ["partner"]
@@ -95,4 +98,5 @@ class PartnerRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="PI (masked)")
     def masked(self, obj):
-        return ", ".join(v for v in selectors.masked_values(obj.subject).values() if v)
+        values = [self.mask(obj, name) for name in self.mask_fields]
+        return ", ".join(v for v in values if v != "—")

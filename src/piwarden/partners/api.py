@@ -10,7 +10,7 @@ from piwarden.clients.models import Scope
 from piwarden.partners import selectors, services
 from piwarden.partners.auth import CounterpartyKeyAuth
 from piwarden.partners.models import ImportBatch
-from piwarden.partners.schemas import ImportIn, ImportOut, RecordOut
+from piwarden.partners.schemas import ImportIn, ImportOut, PartnerRecordOut
 
 router = Router(tags=["partners"])
 STAFF_OR_CLIENT = [CounterpartyKeyAuth(), StaffSessionAuth()]
@@ -43,7 +43,7 @@ def import_batch(request, payload: ImportIn):
     return _batch_out(result.batch, result.results)
 
 
-@router.get("/records/{external_id}", response=RecordOut, auth=STAFF_OR_CLIENT)
+@router.get("/records/{external_id}", response=PartnerRecordOut, auth=STAFF_OR_CLIENT)
 def record(request, external_id: str):
     """One of the calling partner's own records, PI masked; other partners' ids are 404."""
     actor, partner = _partner(request)

@@ -34,7 +34,7 @@ class ImportOut(Schema):
     results: list[RecordResultOut]
 
 
-class RecordOut(Schema):
+class PartnerRecordOut(Schema):
     external_id: str
     batch: int
     received_at: datetime

@@ -9,7 +9,6 @@ Every body is scanned for card data before validation; a hit is 422 ``CARD_DATA_
 naming the fields, and nothing is stored.
 """
 
-import json
 
 from django.views.decorators.debug import sensitive_variables
 from ninja import Router, Status
@@ -27,12 +26,13 @@ from piwarden.payments.schemas import (
     OrderIn,
     OrderOut,
     PaymentIn,
+    PaymentProfileOut,
+    PaymentTransactionOut,
     ProfileIn,
-    ProfileOut,
     RefundCompleteIn,
     TopUpIn,
-    TransactionOut,
 )
+from piwarden.web import api_input
 from piwarden.web.ratelimit import client_ip
 
 router = Router(tags=["payments"])
@@ -46,10 +46,7 @@ def _doc(schema) -> dict:
 @sensitive_variables("data")
 def _body(request, schema, *, exempt=None):
     """The validated body, after the card-data scan; errors name fields, never values."""
-    try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        raise ApiError(422, "VALIDATION_ERROR", "The body is not JSON.") from None
+    data = api_input.load_json(request.body or b"{}")
     if not isinstance(data, dict):
         raise ApiError(422, "VALIDATION_ERROR", "The body must be a JSON object.")
     try:
@@ -63,13 +60,13 @@ def _body(request, schema, *, exempt=None):
 
 # --- the person ----------------------------------------------------------------------------
 
-@router.get("/me/profile", response=ProfileOut, auth=ACCOUNT_AUTH)
+@router.get("/me/profile", response=PaymentProfileOut, auth=ACCOUNT_AUTH)
 def my_profile(request):
     """The payment and invoice details, masked."""
     return services.masked_profile(request.auth.subject)
 
 
-@router.put("/me/profile", response=ProfileOut, auth=ACCOUNT_AUTH,
+@router.put("/me/profile", response=PaymentProfileOut, auth=ACCOUNT_AUTH,
             openapi_extra=_doc(ProfileIn))
 @sensitive_variables("payload", "data")
 def save_my_profile(request):
@@ -111,13 +108,13 @@ def my_balance(request):
     return services.open_items(request.auth.subject)
 
 
-@router.post("/me/refund", response=TransactionOut, auth=ACCOUNT_AUTH)
+@router.post("/me/refund", response=PaymentTransactionOut, auth=ACCOUNT_AUTH)
 def refund_my_balance(request):
     subject = request.auth.subject
     return services.request_refund(actor=Actor.person(subject), subject=subject)
 
 
-@router.get("/me/transactions", response=list[TransactionOut], auth=ACCOUNT_AUTH)
+@router.get("/me/transactions", response=list[PaymentTransactionOut], auth=ACCOUNT_AUTH)
 def my_transactions(request):
     return list(selectors.transactions(request.auth.subject))
 
@@ -136,7 +133,7 @@ def create_order(request):
     return Status(201, order)
 
 
-@router.post("/orders/{reference}/payments", response={201: TransactionOut},
+@router.post("/orders/{reference}/payments", response={201: PaymentTransactionOut},
              auth=STAFF_OR_CLIENT, openapi_extra=_doc(PaymentIn))
 def record_payment(request, reference: str):
     """The provider confirmed the payment: its reference, token and the card's last four."""
@@ -149,7 +146,7 @@ def record_payment(request, reference: str):
     return Status(201, record)
 
 
-@router.post("/credit", response={201: TransactionOut}, auth=STAFF_OR_CLIENT,
+@router.post("/credit", response={201: PaymentTransactionOut}, auth=STAFF_OR_CLIENT,
              openapi_extra=_doc(TopUpIn))
 def top_up(request):
     actor = require_scope(request, Scope.PAYMENTS_WRITE)
@@ -160,7 +157,7 @@ def top_up(request):
     return Status(201, record)
 
 
-@router.post("/refunds/{refund_id}/complete", response=TransactionOut, auth=STAFF_OR_CLIENT,
+@router.post("/refunds/{refund_id}/complete", response=PaymentTransactionOut, auth=STAFF_OR_CLIENT,
              openapi_extra=_doc(RefundCompleteIn))
 def complete_refund(request, refund_id: int):
     actor = require_scope(request, Scope.PAYMENTS_WRITE)

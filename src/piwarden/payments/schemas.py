@@ -27,7 +27,7 @@ class ProfileIn(Schema):
     remarks: str | None = None
 
 
-class ProfileOut(Schema):
+class PaymentProfileOut(Schema):
     exists: bool
     invoice_type: str | None
     id_type: str
@@ -82,7 +82,7 @@ class OrderOut(Schema):
     created_at: datetime
 
 
-class TransactionOut(Schema):
+class PaymentTransactionOut(Schema):
     id: int
     kind: str
     status: str

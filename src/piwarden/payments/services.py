@@ -221,6 +221,8 @@ def masked_profile(subject: Subject) -> dict:
 
 # --- orders, transactions, credit ----------------------------------------------------------
 
+MAX_BALANCE_MINOR = 2**63 - 1  # the balance column is a signed 64-bit integer
+
 def _check_money(amount_minor: int, currency: str) -> None:
     if not isinstance(amount_minor, int) or amount_minor <= 0:
         raise PaymentError(422, "AMOUNT_INVALID", "amount_minor must be a positive integer.",
@@ -317,6 +319,10 @@ def top_up(*, actor: Actor, subject: Subject, amount_minor: int, currency: str =
         subject=subject, defaults={"currency": currency})
     if balance.currency != currency and balance.amount_minor:
         raise PaymentError(409, "CURRENCY_MISMATCH", "The credit is held in another currency.")
+    if balance.amount_minor + amount_minor > MAX_BALANCE_MINOR:
+        raise PaymentError(422, "BALANCE_TOO_LARGE",
+                           "The credit would pass the largest balance that can be held.",
+                           fields=["amount_minor"])
     balance.amount_minor += amount_minor
     balance.currency = currency
     balance.save(update_fields=["amount_minor", "currency", "updated_at"])

@@ -34,6 +34,7 @@ class RightsConfig(AppConfig):
         register(VaultField(services.CONTACT_FIELD, "user.contact",
                             normalize=_json_object, mask=_mask_nothing))
         registry.register(subject_data.SOURCE)
+        registry.register(subject_data.CHALLENGES)
         registry.register_retention(subject_data.RETENTION_KIND)
         registry.register_precheck("rights.open_requests", services.open_requests_precheck)
         registry.register_precheck("rights.legal_hold", services.legal_hold_precheck)

@@ -137,3 +137,28 @@ class OfficialDay(models.Model):
 
     def __str__(self):
         return f"{self.date} {'workday' if self.is_workday else 'holiday'}"
+
+
+class CodeChallenge(models.Model):
+    """A verification code sent by the public form, with its attempt counter.
+
+    Kept in the database, not the session, so parallel guesses share one counter: each guess
+    takes an attempt by a conditional UPDATE before it is compared, and the code dies once the
+    attempts are used. Holds a keyed digest of the code, never the code or the address; a
+    challenge for an address not on file has no subject (the page answers the same).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="+")
+    digest = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"code challenge {self.pk}"

@@ -23,7 +23,7 @@ class ReasonIn(Schema):
     text: str = Field(..., max_length=4000)
 
 
-class EventOut(Schema):
+class RightsEventOut(Schema):
     at: datetime.datetime
     status_from: str
     status_to: str
@@ -45,7 +45,7 @@ class RequestOut(Schema):
     export_url: str | None = None
     certificate_url: str | None = None
     cooling_off_until: datetime.datetime | None = None
-    events: list[EventOut] = []
+    events: list[RightsEventOut] = []
 
 
 class StaffRequestOut(RequestOut):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from piwarden.audit import services as audit
 from piwarden.rights import services
-from piwarden.rights.models import CLOSED_STATUSES, RequestEvent, RightsRequest
+from piwarden.rights.models import CLOSED_STATUSES, CodeChallenge, RequestEvent, RightsRequest
 from piwarden.subjects.registry import Erased, Kept, Retention, Source
 from piwarden.vault import services as vault
 
@@ -50,10 +50,14 @@ def _scalars(params: dict) -> str:
     return json.dumps(params, sort_keys=True)
 
 
+def _covers_requests(categories) -> bool:
+    return categories is None or any(
+        c == "user.rights_request" or "user.rights_request".startswith(c + ".")
+        for c in categories)
+
+
 def erase(*, actor, subject, categories) -> Erased:
-    if categories is not None and not any(
-            c == "user.rights_request" or "user.rights_request".startswith(c + ".")
-            for c in categories):
+    if not _covers_requests(categories):
         return Erased()
     result = Erased()
     if vault.delete(actor=actor, subject=subject, field=services.DETAILS_FIELD,
@@ -127,3 +131,27 @@ SOURCE = Source(name="rights.requests", models=(RightsRequest,),
                 categories=("user.rights_request",), export=export, erase=erase)
 RETENTION_KIND = Retention(name="rights.requests", activity="rights.request_handling", due=due,
                            expire=expire)
+
+
+def export_challenges(subject) -> dict[str, list[dict]]:
+    """Codes sent by the public form (when, until when, attempts); never the code."""
+    return {"rights_code_challenges": [
+        {"id": str(c.pk), "sent_at": c.created_at.isoformat(),
+         "expires_at": c.expires_at.isoformat(), "attempts": c.attempts, "used": c.used}
+        for c in CodeChallenge.objects.filter(subject=subject).order_by("created_at")]}
+
+
+def erase_challenges(*, actor, subject, categories) -> Erased:
+    if not _covers_requests(categories):
+        return Erased()
+    deleted, _ = CodeChallenge.objects.filter(subject=subject).delete()
+    if deleted:
+        audit.record(actor=actor, action="rights.code_challenges_erased", subject=subject,
+                     categories=["user.rights_request"], purpose=services.PURPOSE,
+                     legal_basis="legal_obligation", detail={"challenges": deleted})
+    return Erased(erased=deleted)
+
+
+CHALLENGES = Source(name="rights.code_challenges", models=(CodeChallenge,),
+                    categories=("user.rights_request",), export=export_challenges,
+                    erase=erase_challenges)

@@ -9,7 +9,7 @@ class HandlerOut(Schema):
     contact: str
 
 
-class ServiceOut(Schema):
+class SiteServiceOut(Schema):
     function: str
     name_en: str
     name_zh: str
@@ -24,7 +24,7 @@ class SiteOut(Schema):
     name_zh: str
     policy_version: str | None = None
     handler: HandlerOut
-    services: list[ServiceOut]
+    services: list[SiteServiceOut]
 
 
 class OfferingOut(Schema):

@@ -20,11 +20,11 @@ from piwarden.transfers.schemas import (
     CountersOut,
     FilingIn,
     HoldOut,
-    RecordIn,
-    RecordOut,
     RecordPatch,
     ReleaseOut,
     StatusIn,
+    TransferRecordIn,
+    TransferRecordOut,
 )
 
 router = Router(tags=["transfers"], auth=[StaffSessionAuth()])
@@ -45,15 +45,15 @@ def _out(record: TransferRecord) -> dict:
             "problems": [{"code": c, "message": m} for c, m in rules.problems(record, today)]}
 
 
-@router.get("/records", response=list[RecordOut])
+@router.get("/records", response=list[TransferRecordOut])
 def records(request, status: str | None = None):
     _staff(request, VIEW)
     rows = TransferRecord.objects.select_related("flow")
     return [_out(r) for r in (rows.filter(status=status) if status else rows)]
 
 
-@router.post("/records", response={201: RecordOut})
-def create(request, payload: RecordIn):
+@router.post("/records", response={201: TransferRecordOut})
+def create(request, payload: TransferRecordIn):
     """A transfer record for an overseas flow (one per flow)."""
     actor = _staff(request, "transfers.add_transferrecord")
     values = payload.dict(exclude_none=True)
@@ -63,13 +63,13 @@ def create(request, payload: RecordIn):
     return Status(201, _out(services.create_record(actor=actor, flow=flow, **values)))
 
 
-@router.get("/records/{int:record_id}", response=RecordOut)
+@router.get("/records/{int:record_id}", response=TransferRecordOut)
 def record(request, record_id: int):
     _staff(request, VIEW)
     return _out(_record(record_id))
 
 
-@router.patch("/records/{int:record_id}", response=RecordOut)
+@router.patch("/records/{int:record_id}", response=TransferRecordOut)
 def update(request, record_id: int, payload: RecordPatch):
     """Change what the record says; a filed standard contract whose terms change is due
     for filing again."""
@@ -78,7 +78,7 @@ def update(request, record_id: int, payload: RecordPatch):
                                        **payload.dict(exclude_unset=True)))
 
 
-@router.post("/records/{int:record_id}/filing", response=RecordOut)
+@router.post("/records/{int:record_id}/filing", response=TransferRecordOut)
 def filing(request, record_id: int, payload: FilingIn):
     """The standard contract was filed with the provincial CAC (again, after a change)."""
     return _out(services.record_filing(actor=_staff(request, CHANGE),
@@ -86,7 +86,7 @@ def filing(request, record_id: int, payload: FilingIn):
                                        filed_on=payload.filed_on))
 
 
-@router.post("/records/{int:record_id}/status", response=RecordOut)
+@router.post("/records/{int:record_id}/status", response=TransferRecordOut)
 def status(request, record_id: int, payload: StatusIn):
     """Suspend the transfer (nothing passes) or make it active again, with the reason."""
     return _out(services.set_status(actor=_staff(request, CHANGE), record=_record(record_id),

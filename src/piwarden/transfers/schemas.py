@@ -24,7 +24,7 @@ class RecordPatch(Schema):
     notice_en: str | None = Field(None, max_length=4000, description="The same, English")
 
 
-class RecordIn(RecordPatch):
+class TransferRecordIn(RecordPatch):
     flow: int = Field(description="The overseas flow (sharing flow id)")
     mechanism: str = Field(description=MECHANISMS)
 
@@ -34,7 +34,7 @@ class Problem(Schema):
     message: str
 
 
-class RecordOut(Schema):
+class TransferRecordOut(Schema):
     id: int
     flow: int = Field(alias="flow_id")
     activity: str

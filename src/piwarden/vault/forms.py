@@ -18,11 +18,12 @@ class RevealForm(forms.Form):
                   "in the audit trail.",
     )
 
-    def __init__(self, *args, category: str, **kwargs):
+    def __init__(self, *args, category: str, held: frozenset[str] | None = None, **kwargs):
+        """``held``: the purposes the staff member's roles hold (None: every purpose)."""
         super().__init__(*args, **kwargs)
         self.fields["purpose"].choices = [
             (p.key, f"{p.key} — {p.name_en}") for p in selectors.purposes_covering(category)
-            if not selectors.covers_all_pi(p)
+            if not selectors.covers_all_pi(p) and (held is None or p.key in held)
         ]
 
     def clean_reason(self):

@@ -59,7 +59,16 @@ class ApiResponseMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        if request.path.startswith("/api/") and "\x00" in request.path:
+            # The one input check covers the path too: a NUL would reach a query as an id.
+            from django.http import JsonResponse
+
+            response = JsonResponse({"error": {
+                "code": "INVALID_CHARACTER",
+                "message": "The request holds a character that is not allowed (NUL)."}},
+                status=400)
+        else:
+            response = self.get_response(request)
         if not request.path.startswith("/api/"):
             return response
         if response.status_code >= 400 and \

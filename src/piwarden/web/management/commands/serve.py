@@ -103,11 +103,13 @@ def _schedule_recurring_jobs() -> None:
     """Runs that re-queue themselves: the hourly retention run (collection.md), the outbox
     sweep every five minutes (outbox.md), the daily deletion and contract checks and the
     daily pruning of succeeded jobs (jobs.md)."""
+    from piwarden.audit import tasks as audit
     from piwarden.collection import tasks as collection
     from piwarden.incidents import tasks as incidents
     from piwarden.jobs import tasks as jobs
     from piwarden.outbox import tasks as outbox
     from piwarden.publication import tasks as publication
+    from piwarden.roles import tasks as roles
     from piwarden.sharing import tasks as sharing
     from piwarden.sites import tasks as sites
     from piwarden.transfers import tasks as transfers
@@ -120,6 +122,8 @@ def _schedule_recurring_jobs() -> None:
     incidents.ensure_scheduled()  # reporting deadlines, progress updates, drills
     publication.ensure_scheduled()  # withdrawn stories taken down (publication.md)
     transfers.ensure_scheduled()  # mechanisms expiring, standard contracts to file (daily)
+    roles.ensure_scheduled()  # grants expiring, access review (staff.md), every 15 minutes
+    audit.ensure_scheduled()  # anomaly alerts from the audit trail, every minute
 
 
 def _die_with_parent() -> None:

@@ -1,0 +1,8 @@
+"""The catalog category of each text column of this app (``None``: holds no PI).
+
+Read by the one column -> category map, ``piwarden.catalog.columns``.
+"""
+
+COLUMNS = {
+    "caches.Change.subject_id": None,
+}

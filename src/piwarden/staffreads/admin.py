@@ -42,18 +42,6 @@ def stated_purpose(session, label: str) -> str:
     return purpose if until > time.time() else ""
 
 
-def _purpose_name(key: str) -> str:
-    """The purpose's name in the page's language (its key when the catalog lacks it)."""
-    from django.utils.translation import get_language
-
-    from piwarden.catalog.models import Purpose
-
-    row = Purpose.objects.filter(key=key).first()
-    if row is None:
-        return key
-    return row.name_zh if (get_language() or "").startswith("zh") else row.name_en
-
-
 class PurposeBoundAdmin(admin.ModelAdmin):
     """Base for a ModelAdmin whose pages show people's PI.
 
@@ -142,7 +130,12 @@ class PurposeBoundAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context={
             **(extra_context or {}), "staffreads_purpose": purpose,
             "subtitle": _("Read for: %(purpose)s (masked; each page is recorded in the audit "
-                          "trail)") % {"purpose": _purpose_name(purpose)}})
+                          "trail)") % {"purpose": self._purpose_name(purpose)}})
+
+    def _purpose_name(self, key: str) -> str:
+        """From the page's purposes, already read and cached by the gate (no query)."""
+        return next((services.localized(p) for p in services.purposes_for(
+            self.shown_categories()) if p.key == key), key)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)

@@ -1,7 +1,6 @@
 """The purpose a staff member states before a console page shows PI."""
 
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from piwarden.staffreads import services
@@ -17,7 +16,5 @@ class PurposeForm(forms.Form):
 
     def __init__(self, *args, categories: tuple[str, ...], **kwargs):
         super().__init__(*args, **kwargs)
-        chinese = (get_language() or "").startswith("zh")
         self.fields["purpose"].widget.choices = [
-            (p.key, p.name_zh if chinese else p.name_en)
-            for p in services.purposes_for(categories)]
+            (p.key, services.localized(p)) for p in services.purposes_for(categories)]

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from piwarden.audit import services as audit
@@ -85,6 +86,11 @@ def _purposes_for(categories: tuple[str, ...]) -> list[Purpose]:
         keys = covering if keys is None else keys & covering
     return [p for p in Purpose.objects.filter(key__in=keys or (), retired=False)
             if not catalog.covers_all_pi(p)]
+
+
+def localized(purpose: Purpose) -> str:
+    """The purpose's name in the page's language."""
+    return purpose.name_zh if (get_language() or "").startswith("zh") else purpose.name_en
 
 
 def holds_purpose(user, purpose: str) -> bool:

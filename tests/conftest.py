@@ -1,7 +1,9 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite by default)."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, connections
+from django.utils import translation
 
 from piwarden.audit import append_only
 from piwarden.audit.actors import Actor
@@ -42,6 +44,15 @@ def _uncollected_static_files(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _each_test_starts_in_english():
+    """A request in Chinese leaves its language active on the thread (LocaleMiddleware does
+    not undo it): a later test that calls a service directly would then get Chinese words."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

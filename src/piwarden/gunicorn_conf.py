@@ -21,14 +21,27 @@ Why these settings:
   freshness watcher (``post_fork``): a thread does not survive ``fork()``.
 - The access log names the method, the path, the status, the size and the time: no client
   address and no query string, so that it never becomes a store of personal information
-  (``AccessLogger`` computes just these fields); control characters in the path are escaped,
-  so a request cannot forge a log line.
+  (``AccessLogger`` computes just these fields); a token in the path (a certificate, an
+  unsubscribe or a guardian link) is written as ``[token]``; control characters in the path
+  are escaped, so a request cannot forge a log line.
 """
+
+import re
 
 from gunicorn import glogging
 
 # No client address and no query string: access logs must not become a store of PI.
 ACCESS_LOG_FORMAT = '%(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+# Paths whose last segment is a bearer token (a deletion certificate's link, an unsubscribe
+# link, a guardian's confirmation): the log keeps the route, never the token.
+_TOKEN_IN_PATH = re.compile(r"/(certificates/link|unsubscribe|guardian)/[^/]+")
+
+
+def loggable(path: str) -> str:
+    """The path as the access log writes it: tokens replaced, control characters escaped."""
+    return printable(_TOKEN_IN_PATH.sub(r"/\1/[token]", path))
 
 
 def printable(text: str) -> str:
@@ -52,7 +65,7 @@ class AccessLogger(glogging.Logger):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
         return {"t": self.now(), "m": environ.get("REQUEST_METHOD"),
-                "U": printable(environ.get("PATH_INFO") or ""), "s": status,
+                "U": loggable(environ.get("PATH_INFO") or ""), "s": status,
                 "b": str(sent) if sent is not None else "-",
                 "M": request_time.seconds * 1000 + request_time.microseconds // 1000}
 

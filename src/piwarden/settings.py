@@ -8,6 +8,7 @@ ever committed.
 import json
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "piwarden.jobs",
     "piwarden.exports",
     "piwarden.staffreads",
+    "piwarden.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -174,6 +176,10 @@ LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
+# Project-level translations win over every app's, Django's own included: where Django's
+# Chinese wording is wrong for us (its admin says 注销 for "Log out", which to a person here
+# means cancelling the account), the override lives in this one catalog.
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -300,8 +306,24 @@ PIWARDEN_SMS_BACKEND = os.environ.get(
     "PIWARDEN_SMS_BACKEND", "piwarden.accounts.sms.MessageFileBackend")
 PIWARDEN_SMS_FILE = Path(os.environ.get("PIWARDEN_SMS_FILE", DATA_DIR / "sms.jsonl"))
 
+
+def _site_url_default(argv: list[str]) -> str:
+    """Where links in messages point when ``PIWARDEN_SITE_URL`` is not set: ``piwarden serve
+    --bind`` exports it to its children (serve.py); ``runserver [ADDR:]PORT`` is read here."""
+    if "runserver" in argv:
+        args = [a for a in argv[argv.index("runserver") + 1:] if not a.startswith("-")]
+        if args:
+            addr = args[0]
+            host, _sep, port = addr.rpartition(":") if ":" in addr else ("", "", addr)
+            if port.isdigit():
+                host = host.strip("[]") or "127.0.0.1"
+                host = "127.0.0.1" if host in ("0", "0.0.0.0", "::") else host  # noqa: S104
+                return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return "http://127.0.0.1:8000"
+
+
 # Accounts (docs/accounts.md).
-PIWARDEN_SITE_URL = os.environ.get("PIWARDEN_SITE_URL", "http://127.0.0.1:8000")
+PIWARDEN_SITE_URL = os.environ.get("PIWARDEN_SITE_URL") or _site_url_default(sys.argv)
 PIWARDEN_AVATAR_DIR = Path(os.environ.get("PIWARDEN_AVATAR_DIR", DATA_DIR / "avatars"))
 PIWARDEN_AVATAR_MAX_BYTES = int(os.environ.get("PIWARDEN_AVATAR_MAX_BYTES", str(2 * 1024 * 1024)))
 # Profile fields that cannot be changed after verification (policy §6.2); a correction request

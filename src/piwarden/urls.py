@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from piwarden.api import api
+from piwarden.dashboard import views as dashboard_views
 from piwarden.roles import second_factor_views
 from piwarden.web import views
 
@@ -10,10 +11,13 @@ admin.site.site_title = "piwarden"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("developers/", views.developers, name="developers"),
     path("healthz", views.healthz, name="healthz"),
     path("status", views.status, name="status"),
     path("metrics", views.metrics, name="metrics"),
     path("admin/second-factor/", second_factor_views.enrol_view, name="staff_second_factor"),
+    path("admin/dashboard/", admin.site.admin_view(dashboard_views.dashboard),
+         name="console_dashboard"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("account/", include("piwarden.accounts.urls")),

@@ -37,14 +37,14 @@ def put_id(client, **body):
 
 
 def test_id_is_saved_with_a_separate_consent_and_shown_masked(account, client_for):
-    assert decide(account.subject_id, "service.provision", ["user.id_info"]).allowed is False
+    assert decide(account.subject_id, "payment.invoicing", ["user.id_info"]).allowed is False
     response = put_id(client_for(account))
     assert response.status_code == 200, response.content
     assert response.json() == {"stored": True, "guardian_required": False}
-    event = ConsentEvent.objects.get(subject=account.subject, purpose="service.provision")
+    event = ConsentEvent.objects.get(subject=account.subject, purpose="payment.invoicing")
     assert event.scope == "separate.sensitive" and event.choice == "grant"
     assert "ID" in event.notice.text
-    assert decide(account.subject_id, "service.provision", ["user.id_info"]).allowed
+    assert decide(account.subject_id, "payment.invoicing", ["user.id_info"]).allowed
     me = client_for(account).get(f"{BASE}/me").json()
     assert me["id_number"] == ADULT_ID[:4] + "*" * 10 + ADULT_ID[-4:]
     assert me["id_type"] == "prc_resident_id"
@@ -104,7 +104,7 @@ def test_id_is_immutable_once_saved(account, client_for):
     assert response.status_code == 409 and error["code"] == "FIELD_IMMUTABLE"
     assert error["detail"]["correction_request"]
     assert vault.reveal(actor=services.actor_of(account), subject=account.subject,
-                        field="id_number", purpose="service.provision") == ADULT_ID
+                        field="id_number", purpose="payment.invoicing") == ADULT_ID
 
 
 def test_operator_can_mark_other_fields_immutable(account, client_for, settings):
@@ -192,7 +192,7 @@ def test_after_withdrawal_the_id_can_no_longer_be_revealed(account, client_for):
     client = client_for(account)
     put_id(client)
     consent.withdraw(actor=services.actor_of(account), subject=account.subject,
-                     purpose="service.provision", scope="separate.sensitive",
+                     purpose="payment.invoicing", scope="separate.sensitive",
                      notice_text="withdrawn in a test", channel="web")
     response = client.post(f"{BASE}/reveal", {"field": "id_info"},
                            content_type="application/json")
@@ -220,7 +220,7 @@ def test_when_the_withdrawal_erasure_runs_the_id_is_gone_and_can_be_given_again(
     client = client_for(account)
     put_id(client)
     consent.withdraw(actor=services.actor_of(account), subject=account.subject,
-                     purpose="service.provision", scope="separate.sensitive",
+                     purpose="payment.invoicing", scope="separate.sensitive",
                      notice_text="withdrawn in a test", channel="web")
     scheduled = ScheduledErasure.objects.get(subject=account.subject)
     ScheduledErasure.objects.filter(pk=scheduled.pk).update(due_at=scheduled.withdrawal.occurred_at)

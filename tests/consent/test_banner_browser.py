@@ -228,10 +228,14 @@ def _locate_after_consent(page, subject):
     prompt = page.get_by_role("dialog", name="Use your precise location?")
     prompt.wait_for()
     assert "separate consent to processing sensitive" in prompt.text_content()
+    # The separate consent's own notice (issue 17 point 4), before the agree button.
+    assert "How long we keep it: 30 days." in prompt.text_content()
+    assert "If you refuse" in prompt.text_content()
     assert page.evaluate("window.geolocationCalls") == 0
     assert not ConsentEvent.objects.filter(subject=subject, purpose="location.service").exists()
-    prompt.get_by_role("button", name="Allow").click()
+    prompt.get_by_role("button", name="I agree to this separate consent").click()
     page.get_by_text("Location received").wait_for()
     assert page.evaluate("window.geolocationCalls") == 1
     event = ConsentEvent.objects.get(subject=subject, purpose="location.service")
     assert (event.scope, event.choice, event.bundled) == ("separate.sensitive", "grant", False)
+    assert "How long we keep it: 30 days." in event.notice.text

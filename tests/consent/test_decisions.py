@@ -152,7 +152,8 @@ def test_withdrawal_schedules_erasure_of_data_held_only_on_that_consent(make_sub
     assert erasure.run_due(actor=system_actor) == 1
     scheduled.refresh_from_db()
     assert (scheduled.status, scheduled.outcome) == (ErasureStatus.DONE,
-                                                      {"accounts": 0, "vault": 1})
+                                                      {"accounts": 0, "collection": 0,
+                                                       "vault": 1})
     assert vault.masked(lead, "phone") is None
 
 

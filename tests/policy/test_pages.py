@@ -58,7 +58,7 @@ def test_g_8_1_the_policy_reads_in_chinese_controlling_and_english_without_raw_k
         for raw in ("lead.callback", "independent_handler", "account_lifetime", "P3Y",
                     "user.contact.phone"):
             assert raw not in page
-    assert "账户存续期间" in zh and "as long as your account exists" in en
+    assert "账户存续期间" in zh and "As long as your account exists" in en
 
 
 def test_g_8_1_a_draft_is_not_public(db, system_actor):

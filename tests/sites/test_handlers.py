@@ -27,11 +27,11 @@ def test_d_1_1_an_affiliate_s_product_shows_its_name_and_contact_on_the_consent_
     assert page.status_code == 200
     html = page.content.decode()
     row = html[html.index('id="marketing.email-general"'):]
-    row = row[:row.index("</tr>")]
+    row = row[:row.index("</section>")]
     assert NAME in row and CONTACT in row
     default = selectors.default_handler()
     other = html[html.index('id="survey-general"'):]
-    assert default.name_en in other[:other.index("</tr>")]
+    assert default.name_en in other[:other.index("</section>")]
 
 
 def test_d_1_1_the_notice_text_names_the_actual_handler_in_both_languages(

@@ -65,12 +65,18 @@ def test_export_holds_no_secret(person):
 
 def test_export_holds_nothing_of_another_subject(person, other):
     """Neither the other person's values nor their subject id are in the ZIP."""
+    from tests.subjectdata.test_report import _pdf_strings
+
     archive = _export(person)
     zf = _zip(archive)
-    everything = b"".join(zf.read(name) for name in zf.namelist()).decode("utf-8")
+    everything = b"".join(zf.read(name) for name in zf.namelist()
+                          if not name.endswith(".pdf")).decode("utf-8")
+    pdf = _pdf_strings(zf.read("report.pdf"))
     for value in (other.test_phone, other.test_email, other.test_name, str(other.subject_id)):
         assert value not in everything
+        assert value.encode("utf-16-be") not in pdf and value.encode() not in pdf
     assert person.test_phone in everything
+    assert person.test_phone.encode() in pdf
 
 
 def test_zip_has_readme_report_and_one_csv_per_table(person):

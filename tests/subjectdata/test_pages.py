@@ -110,7 +110,10 @@ def test_certificate_page(person):
     anonymous = verified_client(person.subject)
     response = anonymous.get(run.get_absolute_url())
     assert response.status_code == 200
-    assert "consent.ledger" in response.content.decode()
+    body = response.content.decode()
+    # the sources in words (issue 17 point 3), their keys only in data attributes
+    assert 'data-source="consent.ledger"' in body and "Your consents and their history" in body
+    assert ">consent.ledger<" not in body and "<code>" not in body
     data = anonymous.get(run.get_absolute_url() + "?format=json").json()
     assert data["vault_key_destroyed"] is True
     assert AuditEvent.objects.filter(action="subjectdata.certificate_viewed",

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from piwarden.gunicorn_conf import ACCESS_LOG_FORMAT, AccessLogger, printable
+from piwarden.gunicorn_conf import ACCESS_LOG_FORMAT, AccessLogger, loggable, printable
 
 
 def test_a_newline_in_the_path_cannot_forge_an_access_log_line():
@@ -22,6 +22,20 @@ def test_a_newline_in_the_path_cannot_forge_an_access_log_line():
     atoms = logger.atoms(response, None, {"REQUEST_METHOD": "GET", "PATH_INFO": "/a\nb"},
                          datetime.timedelta(milliseconds=3))
     assert "\n" not in ACCESS_LOG_FORMAT % atoms and atoms["U"] == "/a\\x0ab"
+
+
+@pytest.mark.parametrize(("path", "logged"), [
+    ("/privacy/data/certificates/link/mDccYERCDtj-gOX1axpDcEv5IVAn1nuQ/",
+     "/privacy/data/certificates/link/[token]/"),
+    ("/privacy/unsubscribe/abc.def:ghi/", "/privacy/unsubscribe/[token]/"),
+    ("/account/guardian/t0k3n/", "/account/guardian/[token]/"),
+    ("/privacy/data/certificates/0b5e8c1e-7e4f-4f57-9a43-1f3c0f0e5c11/",
+     "/privacy/data/certificates/0b5e8c1e-7e4f-4f57-9a43-1f3c0f0e5c11/"),
+])
+def test_i17_11_the_access_log_never_holds_a_link_token(path, logged):
+    """The certificate link works without an account for 90 days: its token is a bearer
+    credential and stays out of the access log, like the other token links."""
+    assert loggable(path) == logged
 
 
 @pytest.mark.parametrize(("https", "seconds"), [("true", "31536000"), ("false", "0")])

@@ -13,9 +13,11 @@ def test_healthz_reports_ok_without_login(client):
     assert "no-cache" in response["Cache-Control"]
 
 
-def test_home_page_links_to_what_exists(client):
-    """The demo home page links to the console, the API docs and the health check."""
-    response = client.get("/")
+def test_developer_page_links_to_what_exists(client):
+    """The developer page (linked from every page's footer; the home page is the privacy
+    center, issue 17 point 8) links to the console, the API docs and the health check."""
+    assert 'href="/developers/"' in client.get("/").content.decode()
+    response = client.get("/developers/")
     assert response.status_code == 200
     body = response.content.decode()
     for link in ('href="/admin/"', 'href="/api/v1/docs"', 'href="/healthz"'):

@@ -6,12 +6,18 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 
 DEFAULT_SERVICES = {
-    # service key: (English name, profile fields it needs), policy §2.1(1)
-    "invoicing": (gettext_noop("Invoices (fapiao)"), ["name", "id_info", "address"]),
+    # service key: (English name, profile fields it needs, the purpose it serves), policy
+    # §2.1(1). A separate consent the service needs (ID information) is filed under that
+    # purpose, and what it stores is written and audited under it (issue 17 point 2).
+    "invoicing": (gettext_noop("Invoices (fapiao)"), ["name", "id_info", "address"],
+                  "payment.invoicing"),
     "hardware_support": (gettext_noop("On-site hardware support"),
-                         ["name", "address", "contact_other"]),
-    "newsletter": (gettext_noop("Product newsletter"), []),
+                         ["name", "address", "contact_other"], "service.provision"),
+    "newsletter": (gettext_noop("Product newsletter"), [], "marketing.email"),
 }
+# The purpose of a service declared without one (a two-item entry in the setting), and the
+# purpose ID consents were filed under before services named theirs.
+DEFAULT_SERVICE_PURPOSE = "service.provision"
 
 
 def sms_backend() -> str:
@@ -40,8 +46,23 @@ def correction_request_url() -> str:
     return settings.PIWARDEN_CORRECTION_REQUEST_URL
 
 
-def services() -> dict[str, tuple[str, list[str]]]:
+def services() -> dict[str, tuple]:
+    """service key -> (name, fields it needs[, purpose]); see ``service_purpose``."""
     return getattr(settings, "PIWARDEN_ACCOUNT_SERVICES", DEFAULT_SERVICES)
+
+
+def service_purpose(service: str) -> str:
+    """The catalog purpose a service serves: its consents are filed under it."""
+    entry = services().get(service, ())
+    return entry[2] if len(entry) > 2 and entry[2] else DEFAULT_SERVICE_PURPOSE
+
+
+def id_purposes() -> list[str]:
+    """The purposes ID information may be held for: those of the services that need it, and
+    the one older consents were filed under (kept readable)."""
+    found = [service_purpose(key) for key, entry in sorted(services().items())
+             if "id_info" in (entry[1] if len(entry) > 1 else ())]
+    return list(dict.fromkeys([*found, DEFAULT_SERVICE_PURPOSE]))
 
 
 def site_url() -> str:

@@ -128,9 +128,12 @@ def _changed(account: Account, field: str, channel: str, *, actor: Actor) -> Non
     """The person's history row and the audit record of one profile change."""
     ProfileChange.objects.create(account=account, field=field, channel=channel)
     _vault_field, category, purpose = FIELDS[field]
+    basis = _BASIS.get(purpose)
+    if field == "id_info":  # held on the separate consent of the service that needed it
+        purpose, basis = id_purpose(account), "consent.separate"
     audit.record(actor=actor, action="account.profile_changed", subject=account.subject,
                  obj=account, categories=[category], purpose=purpose,
-                 legal_basis=_BASIS[purpose], detail={"field": field, "channel": channel})
+                 legal_basis=basis, detail={"field": field, "channel": channel})
 
 
 # --- rate limits -------------------------------------------------------------------------
@@ -620,6 +623,8 @@ def correct_field(*, actor: Actor, account: Account, field: str, value: str) -> 
         account.save(update_fields=["user_name"])
     else:
         vault_field, _category, purpose = FIELDS[field]
+        if field == "id_info":
+            purpose = id_purpose(account)
         _put(actor=actor, subject=account.subject, field=vault_field, value=value,
              purpose=purpose)
     _changed(account, field, Channel.STAFF, actor=actor)
@@ -670,6 +675,8 @@ def reveal(*, account: Account, field: str) -> str | None:
     if field not in REVEALABLE:
         raise AccountError("FIELD_UNKNOWN", _("This field cannot be shown."), status=404)
     vault_field, _category, purpose = FIELDS[field]
+    if field == "id_info":
+        purpose = id_purpose(account)
     try:
         return vault.reveal(actor=actor_of(account), subject=account.subject,
                             field=vault_field, purpose=purpose)
@@ -758,13 +765,31 @@ def delete_avatar(*, account: Account, channel: str = Channel.WEB) -> None:
 
 # --- ID information and the guardian flow ------------------------------------------------
 
+def id_purpose(account: Account) -> str:
+    """The purpose this person's ID information is held for: the first purpose of a service
+    that needs it whose separate consent they gave (older consents were filed under
+    ``service.provision``, which stays readable)."""
+    from piwarden.consent.decisions import decide
+
+    purposes = conf.id_purposes()
+    for purpose in purposes:
+        if decide(account.subject_id, purpose, ["user.id_info"]).allowed:
+            return purpose
+    return purposes[0]
+
+
 def id_notice(service: str) -> str:
-    label = registry.label(service)
-    return _("Separate consent to process sensitive personal information: your ID document "
-             "type and number, for the service \"%(service)s\", to identify you as that service "
-             "requires. It is stored encrypted and shown masked. Without it you can still use "
-             "every service that does not need ID information. You can withdraw this consent "
-             "in Privacy choices.") % {"service": label}
+    """The separate consent's own notice for the ID a service needs (issue 17 point 4): what
+    (ID information), why (the service's purpose), for how long, the effect of refusing; it
+    is shown before the tick and is the text the ledger records."""
+    from piwarden.catalog.models import Purpose
+    from piwarden.consent import notices
+
+    purpose = Purpose.objects.get(key=conf.service_purpose(service))
+    # Every category the grant covers is named, not only the ID: a separate consent that is
+    # the purpose's own (invoicing) lets the purpose use all it declares.
+    return notices.separate_notice(purpose, "separate.sensitive", consent.policy_version(),
+                                   function=registry.label(service)).text
 
 
 def set_id_info(*, account: Account, service: str, id_type: str, id_number: str,
@@ -802,17 +827,20 @@ def set_id_info(*, account: Account, service: str, id_type: str, id_number: str,
             _hit("code_target", target)
             _hit("code_ip", ip_key)
             return _open_guardian_request(account, service, id_type, number, guardian)
-        _grant(actor=actor, subject=account.subject, notice_text=id_notice(service),
+        _grant(actor=actor, subject=account.subject, service=service,
+               notice_text=id_notice(service),
                channel="api" if channel == Channel.API else "web", ip=ip,
                user_agent=user_agent)
-        _store_id(account, id_type, number, channel, actor=actor)
+        _store_id(account, id_type, number, channel, actor=actor, service=service)
     return None
 
 
-def _grant(*, actor: Actor, subject, notice_text: str, channel: str, ip, user_agent) -> None:
-    """The separate consent for ID information, recorded in the consent ledger."""
+def _grant(*, actor: Actor, subject, service: str, notice_text: str, channel: str, ip,
+           user_agent) -> None:
+    """The separate consent for ID information, recorded in the consent ledger under the
+    purpose of the service that needs it (invoicing: ``payment.invoicing``)."""
     try:
-        consent.grant(actor=actor, subject=subject, purpose="service.provision",
+        consent.grant(actor=actor, subject=subject, purpose=conf.service_purpose(service),
                       scope="separate.sensitive", notice_text=notice_text, channel=channel,
                       ip=ip, user_agent=user_agent)
     except consent.ConsentError as exc:
@@ -821,10 +849,12 @@ def _grant(*, actor: Actor, subject, notice_text: str, channel: str, ip, user_ag
 
 
 def _store_id(account: Account, id_type: str, number: str, channel: str, *,
-              actor: Actor, confirmed: GuardianRequest | None = None) -> None:
-    """Store the number; the account's other guardian requests are moot now and close."""
+              actor: Actor, service: str, confirmed: GuardianRequest | None = None) -> None:
+    """Store the number under the purpose of the service that needs it; the account's other
+    guardian requests are moot now and close."""
+    purpose = conf.service_purpose(service)
     _put(actor=actor, subject=account.subject, field="id_number", value=number,
-         purpose="service.provision")
+         purpose=purpose)
     account.id_type = id_type
     account.save(update_fields=["id_type"])
     GuardianRequest.objects.filter(account=account, status=GuardianStatus.PENDING).exclude(
@@ -832,9 +862,10 @@ def _store_id(account: Account, id_type: str, number: str, channel: str, *,
                                                        decided_at=timezone.now())
     ProfileChange.objects.create(account=account, field="id_info", channel=channel)
     audit.record(actor=actor, action="account.profile_changed", subject=account.subject,
-                 obj=account, categories=["user.id_info"], purpose="service.provision",
+                 obj=account, categories=["user.id_info"], purpose=purpose,
                  legal_basis="consent.separate",
-                 detail={"field": "id_info", "channel": channel, "id_type": id_type})
+                 detail={"field": "id_info", "channel": channel, "id_type": id_type,
+                         "service": service})
 
 
 def _open_guardian_request(account, service, id_type, number, guardian_email):
@@ -847,7 +878,7 @@ def _open_guardian_request(account, service, id_type, number, guardian_email):
         expires_at=timezone.now() + GUARDIAN_TTL)
     audit.record(actor=actor_of(account), action="account.guardian_requested",
                  subject=account.subject, obj=request, categories=["user.minor"],
-                 purpose="service.provision", legal_basis="consent.separate",
+                 purpose=conf.service_purpose(service), legal_basis="consent.separate",
                  detail={"service": service})
     from django.urls import reverse
 
@@ -901,18 +932,19 @@ def confirm_guardian(*, token: str, id_number: str, consent_given: bool,
         except AccountError:
             matches = False
         if matches and request.attempts < CODE_ATTEMPTS:
-            _grant(actor=actor, subject=account.subject,
+            _grant(actor=actor, subject=account.subject, service=request.service,
                    notice_text=_("Given by the parent or guardian: ") +
                    id_notice(request.service), channel="guardian", ip=ip, user_agent=user_agent)
             _store_id(account, request.id_type, number, Channel.GUARDIAN, actor=actor,
-                      confirmed=request)
+                      service=request.service, confirmed=request)
             request.status = GuardianStatus.CONFIRMED
             request.decided_at = timezone.now()
             request.save(update_fields=["status", "decided_at"])
             audit.record(actor=actor, action="account.guardian_confirmed",
                          subject=account.subject, obj=request,
                          categories=["user.minor", "user.id_info"],
-                         purpose="service.provision", legal_basis="consent.separate")
+                         purpose=conf.service_purpose(request.service),
+                         legal_basis="consent.separate")
         else:
             request.attempts += 1
             request.save(update_fields=["attempts"])

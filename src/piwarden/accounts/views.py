@@ -11,9 +11,11 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -21,14 +23,18 @@ from django.views.decorators.http import require_POST
 from piwarden.accounts import conf, forms, registry, selectors, services, sessions, stepup
 from piwarden.accounts.errors import AccountError
 from piwarden.accounts.models import AccessToken, Channel
+from piwarden.catalog import labels
 from piwarden.vault import services as vault
 from piwarden.web.ratelimit import client_ip
 
-EDITABLE = {"user_name": N_("User name"), "name": N_("Name"), "contact_other": N_("Other contact")}
+EDITABLE = {"user_name": gettext_lazy("User name"), "name": pgettext_lazy("person", "Name"),
+            "contact_other": gettext_lazy("Other contact")}
 FIELD_LABELS = {
-    "phone": N_("Mobile phone number"), "email": N_("E-mail"), "user_name": N_("User name"),
-    "name": N_("Name"), "address": N_("Address"), "contact_other": N_("Other contact"),
-    "id_info": N_("ID information"), "avatar": N_("User logo"), "password": N_("Password"),
+    "phone": gettext_lazy("Mobile phone number"), "email": gettext_lazy("E-mail"),
+    "user_name": gettext_lazy("User name"), "name": pgettext_lazy("person", "Name"),
+    "address": gettext_lazy("Address"), "contact_other": gettext_lazy("Other contact"),
+    "id_info": gettext_lazy("ID information"), "avatar": gettext_lazy("User logo"),
+    "password": gettext_lazy("Password"),
 }
 
 
@@ -96,9 +102,12 @@ def home(request):
     account = _account(request)
     if account is None:
         return redirect("accounts:login")
+    from piwarden.rights import selectors as rights
+
     return render(request, "accounts/home.html", {
         "profile": services.masked_profile(account), "account": account,
         "revealable": services.REVEALABLE,
+        "cancellation": rights.pending_cancellation(account.subject),
     })
 
 
@@ -219,7 +228,7 @@ def reveal(request, field):
     except AccountError as exc:
         value, error, status = None, exc, exc.status
     return render(request, "accounts/reveal.html", {
-        "label": _(FIELD_LABELS[field]), "value": value, "field": field, "error": error},
+        "label": str(FIELD_LABELS[field]), "value": value, "field": field, "error": error},
         status=status)
 
 
@@ -228,7 +237,7 @@ def edit_field(request, field):
     if field not in EDITABLE:
         raise Http404
     form = forms.ValueForm(request.POST or None)
-    form.fields["value"].label = _(EDITABLE[field])
+    form.fields["value"].label = str(EDITABLE[field])
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -242,7 +251,7 @@ def edit_field(request, field):
                 return redirect("accounts:home")
         else:
             status = _invalid(form)
-    return _form_page(request, form, title=_(EDITABLE[field]), status=status)
+    return _form_page(request, form, title=str(EDITABLE[field]), status=status)
 
 
 @account_required
@@ -296,7 +305,7 @@ def change_contact(request, channel):
             status = _invalid(form)
     intro = (_("We sent a code to the new value. Enter it below.") if sent else
              _("Enter the new value and leave the code empty: we send a code to it first."))
-    return _form_page(request, form, title=_(FIELD_LABELS[channel]), intro=intro,
+    return _form_page(request, form, title=str(FIELD_LABELS[channel]), intro=intro,
                       status=status)
 
 
@@ -377,8 +386,8 @@ def id_info(request):
     if not registry.needs(service, "id_info"):
         raise Http404
     form = forms.IdInfoForm(request.POST or None)
-    notice = services.id_notice(service)
-    form.fields["consent"].label = notice
+    notice = services.id_notice(service)  # shown above the form, before the tick
+    form.fields["consent"].label = _("I agree to this separate consent")
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -401,10 +410,9 @@ def id_info(request):
                 return redirect("accounts:services")
         else:
             status = _invalid(form)
-    return _form_page(request, form, title=_("ID information"), status=status,
-                      intro=_("This service needs your ID information. It is sensitive "
-                              "personal information: it is saved only if you tick the separate "
-                              "consent below."))
+    # The notice line by line (what, why, how long, if you refuse), each line escaped.
+    intro = format_html_join(mark_safe("<br>"), "{}", ((line,) for line in notice.split("\n")))
+    return _form_page(request, form, title=_("ID information"), status=status, intro=intro)
 
 
 @never_cache
@@ -438,7 +446,8 @@ def guardian(request, token):
 def history(request):
     changes = selectors.history(request.account)
     return render(request, "accounts/history.html", {
-        "changes": [(_(FIELD_LABELS.get(c.field, c.field)), c) for c in changes]})
+        "changes": [(str(FIELD_LABELS[c.field]) if c.field in FIELD_LABELS
+                     else labels.humanise(c.field), c) for c in changes]})
 
 
 @account_required
@@ -456,7 +465,7 @@ def service_list(request):
             return redirect("accounts:services")
     rows = selectors.service_status(request.account)
     for row in rows:
-        row["missing_labels"] = [_(FIELD_LABELS[f]) for f in row["missing"]]
+        row["missing_labels"] = [str(FIELD_LABELS[f]) for f in row["missing"]]
     return render(request, "accounts/services.html", {"services": rows, "error": error},
                   status=status)
 

@@ -1,11 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class EntryForm(forms.Form):
     """What the paper form holds, plus its scan; used by the partner page and the console."""
 
-    name = forms.CharField(label=_("Name"), required=False, max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), required=False, max_length=100)
     title = forms.CharField(label=_("Title or form of address"), required=False, max_length=100)
     phone = forms.CharField(label=_("Phone number"), required=False, max_length=32)
     email = forms.CharField(label=_("E-mail"), required=False, max_length=254)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
@@ -73,8 +74,8 @@ class CampaignAccess(models.Model):
 
 
 class EntryVia(models.TextChoices):
-    CONSOLE = "console", "Staff console"
-    PARTNER = "partner", "Partner staff page"
+    CONSOLE = "console", _("Staff console")
+    PARTNER = "partner", _("Partner staff page")
 
 
 class CampaignEntry(models.Model):

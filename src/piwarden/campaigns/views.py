@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -100,7 +100,8 @@ def new_entry(request, campaign_id: int):
     }, status=status)
 
 
-LABELS = {"name": gettext_lazy("Name"), "title": gettext_lazy("Title or form of address"),
+LABELS = {"name": pgettext_lazy("person", "Name"),
+          "title": gettext_lazy("Title or form of address"),
           "phone": gettext_lazy("Phone number"), "email": gettext_lazy("E-mail"),
           "occupation": gettext_lazy("Occupational background"),
           "message": gettext_lazy("Message")}

@@ -8,7 +8,11 @@ class CollectionConfig(AppConfig):
     def ready(self):
         from piwarden.collection import services, subject_data
         from piwarden.collection.models import DeviceLink, Event
+        from piwarden.consent import erasure
         from piwarden.subjects import registry
+
+        # Events held only on a withdrawn consent go when its erasure falls due.
+        erasure.register("collection", subject_data.erase_withdrawn)
 
         registry.register(registry.Source(
             name="collection.events", models=(Event, DeviceLink),

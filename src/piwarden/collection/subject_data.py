@@ -87,6 +87,33 @@ def erase(*, actor: Actor, subject, categories=None) -> Erased:
     return result
 
 
+def erase_withdrawn(*, actor: Actor, subject, categories: set[str], purpose: str = "") -> int:
+    """The collection app's part in erasing what was held only on a withdrawn consent
+    (``consent.erasure``, R-6.4, PIPL Art. 47): the subject's events whose activity rests on
+    the withdrawn purpose (location events once location consent is withdrawn) and whose
+    kind holds a category the erasure covers. Returns how many events went; audited."""
+    if not purpose:
+        return 0
+    section, activities = catalog.collection_rules()
+    mine = {key for key, a in activities.items() if a["purpose"] == purpose
+            and a["legal_basis"] not in KEEP_BASES}
+    kinds = [kind["kind"] for kind in section.get("event_kinds", [])
+             if kind["activity"] in mine and _matches(set(kind["fields"].values()), categories)]
+    if not kinds:
+        return 0
+    erased = Event.objects.filter(subject=subject, kind__in=kinds,
+                                  activity__in=sorted(mine)).delete()[0]
+    if erased:
+        audit.record(actor=actor, action="collection.erased", subject=subject,
+                     categories=sorted({c for kind in section.get("event_kinds", [])
+                                        if kind["kind"] in kinds
+                                        for c in kind["fields"].values()}),
+                     purpose="consent.management", legal_basis="legal_obligation",
+                     detail={"erased": erased, "withdrawn_purpose": purpose,
+                             "kinds": sorted(kinds)})
+    return erased
+
+
 def due_events(activity: str):
     def due(*, before) -> int:
         return Event.objects.filter(activity=activity, received_at__lt=before).count()

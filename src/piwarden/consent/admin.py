@@ -14,8 +14,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.audit.actors import Actor
+from piwarden.catalog import labels
 from piwarden.catalog.models import Purpose
 from piwarden.consent import services
 from piwarden.consent.models import (
@@ -34,16 +36,60 @@ from piwarden.vault import files
 from piwarden.vault import services as vault
 
 CONSENT = ("user.consent",)
+# Choices in staff wording, translated (the model's labels are English only).
+CHOICES = {Choice.GRANT: _("Granted"), Choice.REFUSE: _("Refused"),
+           Choice.WITHDRAW: _("Withdrawn")}
+
+
+class WordsMixin:
+    """Columns that show a code as words, with the key beside it where staff need the key."""
+
+    @admin.display(description=_("Purpose"), ordering="purpose")
+    def purpose_words(self, obj):
+        return format_html('{} <code>{}</code>', labels.purpose(obj.purpose), obj.purpose)
+
+    @admin.display(description=_("Scope"), ordering="scope")
+    def scope_words(self, obj):
+        return format_html('<span title="{}">{}</span>', obj.scope, labels.scope(obj.scope))
+
+    @admin.display(description=_("Choice"), ordering="choice")
+    def choice_word(self, obj):
+        return CHOICES.get(obj.choice, obj.choice)
+
+    @admin.display(description=_("Person"), ordering="subject_id")
+    def subject_short(self, obj):
+        return format_html('<code title="{}">{}</code>', obj.subject_id, str(obj.subject_id)[:8])
+
+    @admin.display(description=_("When (China time)"), ordering="occurred_at")
+    def when(self, obj):
+        return labels.china_time(obj.occurred_at)
+
+    @admin.display(description=_("Changed (China time)"), ordering="changed_at")
+    def changed(self, obj):
+        return labels.china_time(obj.changed_at)
+
+    @admin.display(description=_("Due (China time)"), ordering="due_at")
+    def due(self, obj):
+        return labels.china_time(obj.due_at)
+
+    @admin.display(description=_("Done (China time)"), ordering="done_at")
+    def done(self, obj):
+        return labels.china_time(obj.done_at) or "—"
+
+    @admin.display(description=_("Legal basis"), ordering="legal_basis")
+    def basis_words(self, obj):
+        return format_html('{} <code>{}</code>', labels.basis(obj.legal_basis), obj.legal_basis)
 
 
 class OfflineConsentForm(forms.ModelForm):
     """A choice the person made on paper: the scan is required for a grant."""
 
-    subject_id = forms.UUIDField(label="Data subject id")
-    purpose = forms.ChoiceField(choices=())
-    scope = forms.ChoiceField(choices=Scope.choices)
-    choice = forms.ChoiceField(choices=Choice.choices)
-    notice_text = forms.CharField(widget=forms.Textarea, help_text="The text printed on the form.")
+    subject_id = forms.UUIDField(label=_("Data subject id"))
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=())
+    scope = forms.ChoiceField(label=_("Scope"), choices=())
+    choice = forms.ChoiceField(label=_("Choice"), choices=list(CHOICES.items()))
+    notice_text = forms.CharField(label=_("Notice shown"), widget=forms.Textarea,
+                                  help_text=_("The text printed on the form."))
 
     class Meta:
         model = ConsentEvent
@@ -52,8 +98,10 @@ class OfflineConsentForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["purpose"].choices = [
-            (p.key, f"{p.key}: {p.name_en}") for p in Purpose.objects.filter(retired=False)
-            if services.applicable_scopes(p.key)]
+            (p.key, f"{labels.purpose(p.key)} ({p.key})")
+            for p in Purpose.objects.filter(retired=False) if services.applicable_scopes(p.key)]
+        self.fields["scope"].choices = [(value, f"{labels.scope(value)} ({value})")
+                                        for value in Scope.values]
 
     def clean_subject_id(self):
         return _subject(self.cleaned_data["subject_id"])
@@ -76,15 +124,15 @@ class OfflineConsentForm(forms.ModelForm):
 def _subject(subject_id) -> Subject:
     subject = Subject.objects.filter(pk=subject_id).first()
     if subject is None:
-        raise ValidationError("No data subject has this id.")
+        raise ValidationError(_("No data subject has this id."))
     return subject
 
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(PurposeBoundAdmin):
+class ConsentEventAdmin(WordsMixin, PurposeBoundAdmin):
     read_categories = CONSENT
-    list_display = ("occurred_at", "subject_id", "purpose", "scope", "choice", "bundled",
-                    "channel", "policy_version")
+    list_display = ("when", "subject_short", "purpose_words", "scope_words", "choice_word",
+                    "bundled", "channel", "policy_version")
     list_filter = ("choice", "scope", "channel", "bundled", "purpose")
     search_fields = ("=subject__id",)
     date_hierarchy = "occurred_at"
@@ -106,20 +154,21 @@ class ConsentEventAdmin(PurposeBoundAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else ()
 
-    @admin.display(description="Notice shown")
+    @admin.display(description=_("Notice shown"))
     def notice_text(self, obj):
         return obj.notice.text
 
-    @admin.display(description="Evidence")
+    @admin.display(description=_("Evidence"))
     def evidence_link(self, obj):
         if not obj.evidence:
             return "—"
         if services.stored_unsealed(obj):
-            return "Stored unencrypted before evidence was sealed; an erasure deletes it."
+            return _("Stored unencrypted before evidence was sealed; an erasure deletes it.")
         if obj.evidence_id is None:
-            return "Sealed by its campaign entry: it opens from the entry."
+            return _("Sealed by its campaign entry: it opens from the entry.")
         url = reverse("admin:consent_consentevent_evidence", args=[obj.pk])
-        return format_html('<a href="{}">Download the paper form (audited)</a>', url)
+        return format_html('<a href="{}">{}</a>', url,
+                           _("Download the paper form (audited)"))
 
     def get_urls(self):
         evidence = path("<int:object_id>/evidence/",
@@ -159,23 +208,24 @@ class ConsentEventAdmin(PurposeBoundAdmin):
 
 
 @admin.register(ConsentState)
-class ConsentStateAdmin(PurposeBoundAdmin, ReadOnlyAdmin):
+class ConsentStateAdmin(WordsMixin, PurposeBoundAdmin, ReadOnlyAdmin):
     read_categories = CONSENT
-    list_display = ("subject_id", "purpose", "scope", "choice", "changed_at", "policy_version")
+    list_display = ("subject_short", "purpose_words", "scope_words", "choice_word", "changed",
+                    "policy_version")
     list_filter = ("choice", "scope", "purpose")
     search_fields = ("=subject__id",)
 
 
 @admin.register(ScheduledErasure)
-class ScheduledErasureAdmin(PurposeBoundAdmin, ReadOnlyAdmin):
+class ScheduledErasureAdmin(WordsMixin, PurposeBoundAdmin, ReadOnlyAdmin):
     read_categories = CONSENT
-    list_display = ("subject_id", "purpose", "due_at", "status", "done_at")
+    list_display = ("subject_short", "purpose_words", "due", "status", "done")
     list_filter = ("status", "purpose")
     search_fields = ("=subject__id",)
 
 
 class BasisExceptionForm(forms.ModelForm):
-    subject_id = forms.UUIDField(label="Data subject id")
+    subject_id = forms.UUIDField(label=_("Data subject id"))
 
     class Meta:
         model = BasisException
@@ -197,12 +247,12 @@ class BasisExceptionForm(forms.ModelForm):
 
 
 @admin.register(BasisException)
-class BasisExceptionAdmin(PurposeBoundAdmin):
+class BasisExceptionAdmin(WordsMixin, PurposeBoundAdmin):
     """§4.4: the operator records, with a reason and an end date, that an exception applies."""
 
     read_categories = CONSENT
 
-    list_display = ("subject_id", "purpose", "legal_basis", "recorded_by", "expires_at",
+    list_display = ("subject_short", "purpose_words", "basis_words", "recorded_by", "expires_at",
                     "revoked_at")
     list_filter = ("legal_basis", "purpose")
     search_fields = ("=subject__id",)
@@ -226,7 +276,7 @@ class BasisExceptionAdmin(PurposeBoundAdmin):
             legal_basis=data["legal_basis"], reason=data["reason"], expires_at=data["expires_at"])
         obj.pk = exception.pk
 
-    @admin.action(description="Revoke the selected exceptions", permissions=["change"])
+    @admin.action(description=_("Revoke the selected exceptions"), permissions=["change"])
     def revoke(self, request, queryset):
         for exception in queryset:
             services.revoke_exception(actor=Actor.staff(request.user), exception=exception)

@@ -195,23 +195,33 @@ def _purpose_states(subject: Subject, lang: str) -> list[dict]:
             "policy_version": state and state.policy_version,
             "erasure_due": row.erasure and row.erasure.due_at,
             "disables": users.get(row.purpose.key, []),
-            "notice": notices.purpose_text(row.purpose, row.scope, version, lang),
+            **_notice(row, version, lang),
         })
     return out
 
 
+def _notice(row, version: str, lang: str) -> dict:
+    """The notice a choice shows: a separate consent not given yet shows its own notice
+    (what, why, how long, the effect of refusing), whose digest the grant sends back."""
+    if row.scope != "general" and not row.granted:
+        text = notices.separate_notice(row.purpose, row.scope, version, lang).text
+    else:
+        text = notices.purpose_text(row.purpose, row.scope, version, lang)
+    return {"notice": text, "notice_digest": notices.notice_digest(text)}
+
+
 @router.post("/me/purposes", response={201: ChoiceResult}, auth=ACCOUNT_AUTH)
 def my_choice(request, payload: MyChoiceIn):
-    """Grant, refuse or withdraw one purpose; withdrawing is as easy as granting."""
+    """Grant, refuse or withdraw one purpose; withdrawing is as easy as granting. A separate
+    consent is granted only with ``notice_digest``, the digest of its own notice."""
     subject = _me(request)
-    purpose = Purpose.objects.filter(key=payload.purpose, retired=False).first()
-    if purpose is None:
+    if not Purpose.objects.filter(key=payload.purpose, retired=False).exists():
         raise ApiError(404, "UNKNOWN_PURPOSE", f"There is no purpose '{payload.purpose}'.")
-    text = notices.purpose_text(purpose, payload.scope, services.policy_version(), payload.lang)
-    event = services.record(
-        actor=Actor.person(subject), subject=subject, purpose=purpose.key,
-        choice=payload.choice, scope=payload.scope, notice_text=text, channel=Channel.API,
-        ip=client_ip(request), user_agent=request.headers.get("user-agent", ""),
+    event = services.choose(
+        actor=Actor.person(subject), subject=subject, purpose=payload.purpose,
+        choice=payload.choice, scope=payload.scope, lang=payload.lang,
+        shown=payload.notice_digest, channel=Channel.API, ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", ""),
     )
     return Status(201, _result(event))
 

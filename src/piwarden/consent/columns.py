@@ -44,4 +44,5 @@ INPUTS = {
     "visitor_id": "user.online_id.cookie",
     "ip": "user.log.ip_address",
     "notice_text": None,
+    "notice_digest": None,  # which separate notice the person read, a digest of its text
 }

@@ -2,10 +2,13 @@
 
 Apps that store PI register an eraser: ``register(name, fn)`` with
 ``fn(*, actor, subject, categories) -> int`` deleting that subject's data in those categories
-(and their sub-categories) and returning how many items went. Erasers run inside the service's
-transaction and write their own audit records.
+(and their sub-categories) and returning how many items went. An eraser that also takes
+``purpose`` gets the withdrawn purpose, to delete what rests on it (the collection app's
+location events). Erasers run inside the service's transaction and write their own audit
+records.
 """
 
+import inspect
 from collections.abc import Callable
 
 from django.db import transaction
@@ -23,6 +26,10 @@ def register(name: str, eraser: Eraser) -> None:
     _erasers[name] = eraser
 
 
+def _takes_purpose(fn: Eraser) -> bool:
+    return "purpose" in inspect.signature(fn).parameters
+
+
 def covered(category: str, categories: set[str]) -> bool:
     """True when ``category`` or one of its parents is among ``categories``."""
     parts = category.split(".")
@@ -36,7 +43,8 @@ def erase(*, actor: Actor, erasure: ScheduledErasure) -> dict[str, int]:
     if erasure.status != ErasureStatus.PENDING:
         return {}
     categories = set(erasure.categories)
-    outcome = {name: fn(actor=actor, subject=erasure.subject, categories=categories)
+    outcome = {name: fn(actor=actor, subject=erasure.subject, categories=categories,
+                        **({"purpose": erasure.purpose} if _takes_purpose(fn) else {}))
                for name, fn in sorted(_erasers.items())}
     erasure.status, erasure.done_at, erasure.outcome = ErasureStatus.DONE, timezone.now(), outcome
     erasure.save(update_fields=["status", "done_at", "outcome"])

@@ -6,6 +6,7 @@ per subject, purpose and scope, written in the same transaction as the event.
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
@@ -13,27 +14,29 @@ from piwarden.subjects.models import Subject
 class Scope(models.TextChoices):
     """General consent, or one of the PIPL cases that need their own, separate consent."""
 
-    GENERAL = "general", "General consent"
-    SENSITIVE = "separate.sensitive", "Separate consent: sensitive PI (Art. 29)"
-    THIRD_PARTY = "separate.third_party", "Separate consent: provision to another handler (Art. 23)"
-    PUBLIC_DISCLOSURE = "separate.public_disclosure", "Separate consent: disclosure (Art. 25)"
-    CROSS_BORDER = "separate.cross_border", "Separate consent: cross-border transfer (Art. 39)"
+    GENERAL = "general", _("General consent")
+    SENSITIVE = "separate.sensitive", _("Separate consent: sensitive PI (Art. 29)")
+    THIRD_PARTY = "separate.third_party", _("Separate consent: provision to another handler "
+                                            "(Art. 23)")
+    PUBLIC_DISCLOSURE = "separate.public_disclosure", _("Separate consent: disclosure (Art. 25)")
+    CROSS_BORDER = "separate.cross_border", _("Separate consent: cross-border transfer "
+                                              "(Art. 39)")
 
 
 class Choice(models.TextChoices):
-    GRANT = "grant", "Granted"
-    REFUSE = "refuse", "Refused"
-    WITHDRAW = "withdraw", "Withdrawn"
+    GRANT = "grant", _("Granted")
+    REFUSE = "refuse", _("Refused")
+    WITHDRAW = "withdraw", _("Withdrawn")
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "Privacy-center page"
-    BANNER = "banner", "Cookie banner"
-    API = "api", "API"
-    OFFLINE = "offline", "Offline paper form"
-    LINK = "link", "Unsubscribe link"
-    VISITOR_LINK = "visitor_link", "Cookie choice carried over at sign-in"
-    GUARDIAN = "guardian", "Given by a guardian for a minor under 14 (PIPL Art. 31)"
+    WEB = "web", _("Privacy-center page")
+    BANNER = "banner", _("Cookie banner")
+    API = "api", _("Website or app")
+    OFFLINE = "offline", _("Offline paper form")
+    LINK = "link", _("Unsubscribe link")
+    VISITOR_LINK = "visitor_link", _("Cookie choice carried over at sign-in")
+    GUARDIAN = "guardian", _("Given by a guardian for a minor under 14 (PIPL Art. 31)")
 
 
 class Notice(models.Model):

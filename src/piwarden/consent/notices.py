@@ -4,9 +4,13 @@ The server composes them from the catalog, in the person's language, so that wha
 stores as "the notice shown" is what the page, the API and the banner actually showed.
 """
 
-from django.utils import translation
+import hashlib
+from dataclasses import dataclass
 
-from piwarden.catalog.models import Purpose, StorageItem
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from piwarden.catalog.models import ProcessingActivity, Purpose, StorageItem
 from piwarden.errors import ServiceError
 from piwarden.sites.selectors import provided_by
 
@@ -52,6 +56,129 @@ def purpose_text(purpose: Purpose, scope: str, version: str, lang: str | None = 
     return " ".join(part for part in parts if part)
 
 
+@dataclass(frozen=True)
+class SeparateNotice:
+    """The notice a separate consent shows before the person agrees (issue 17 point 4): what
+    is collected, why, for how long, the effect of refusing; ``text`` is what the ledger
+    records and ``digest`` the version the page sends back with the agreement."""
+
+    purpose: str
+    scope: str
+    title: str
+    what: str
+    why: str
+    how_long: str
+    if_refused: str
+    legal: str
+    text: str
+
+    @property
+    def digest(self) -> str:
+        return notice_digest(self.text)
+
+
+def notice_digest(text: str) -> str:
+    """The short version of a notice text that a form sends back to prove it was shown."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _activity_facts(purpose: Purpose, scope: str, categories: list[str] | None):
+    """(category keys, retention codes) of the purpose's activities that this consent is
+    for: the given categories; the sensitive ones for a consent to sensitive PI that comes on
+    top of the purpose's own consent; else every category, since the grant covers them all
+    (location and invoicing have no consent but the separate one)."""
+    from piwarden.consent.decisions import rules
+
+    rule = rules().purposes.get(purpose.key)
+    keys: list[str] = []
+    retention: list[str] = []
+    for activity in ProcessingActivity.objects.filter(
+            purpose=purpose, retired=False).prefetch_related("categories").order_by("key"):
+        # Credentials (a payment password) are typed only into the provider's own fields:
+        # never collected for a purpose, so never named as collected.
+        own = [c.key for c in activity.categories.all()
+               if not c.key.startswith("user.credentials")]
+        if categories is not None:
+            chosen = [k for k in own if k in categories]
+        elif scope == "separate.sensitive" and rule is not None \
+                and scope not in rule.scopes:
+            chosen = [k for k in own if k in rule.sensitive]
+        else:
+            chosen = own
+        if not chosen:
+            continue
+        keys += [k for k in chosen if k not in keys]
+        if activity.retention not in retention:
+            retention.append(activity.retention)
+    return (categories if categories is not None else keys), retention
+
+
+def separate_notice(purpose: Purpose, scope: str, version: str, lang: str | None = None, *,
+                    categories: list[str] | None = None,
+                    function: str = "") -> SeparateNotice:
+    """The separate consent's own notice, in the person's language."""
+    from piwarden.catalog import labels
+    from piwarden.consent import functions
+
+    lang = language(lang)
+    with translation.override(lang):
+        keys, retention = _activity_facts(purpose, scope, categories)
+        name = purpose.name_zh if lang == "zh-hans" else purpose.name_en
+        what = labels.categories(keys, lang=lang) if keys else name
+        why = name + (f". {purpose.description}" if lang == "en" and purpose.description
+                      else "")
+        if function:
+            why = _("%(purpose)s, for the service “%(function)s”") % {
+                "purpose": why, "function": function}
+        how_long = (_(", ").join(retention_words(code, lang) for code in retention)
+                    or _("Only as long as this purpose needs it."))
+        names = {f["key"]: f["name"].get(lang) or f["name"].get("en", "")
+                 for f in functions.declared()}
+        needing = [names[k] for k in functions.by_purpose().get(purpose.key, []) if k in names]
+        if needing:
+            if_refused = _("Without this consent these functions are not available: "
+                           "%(functions)s. Everything else keeps working.") % {
+                "functions": _(", ").join(needing)}
+        else:
+            if_refused = _("Without this consent nothing is collected for this purpose; "
+                           "everything else keeps working.")
+        texts = _SCOPE_TEXT[lang]
+        legal = ("" if lang == "zh-hans" else " ").join(part for part in (
+            texts.get(scope, ""), provided_by(purpose.key, lang), texts["withdraw"],
+            texts["policy"].format(version=version)) if part)
+        title = labels.scope(scope, lang=lang)
+        lines = [
+            _("%(title)s: %(name)s.") % {"title": title, "name": name},
+            _("What we collect: %(what)s.") % {"what": what},
+            _("Why: %(why)s.") % {"why": why.rstrip(".。")},
+            _("How long we keep it: %(how_long)s.") % {"how_long": how_long.rstrip(".。")},
+            _("If you refuse: %(effect)s") % {"effect": if_refused},
+            legal,
+        ]
+    return SeparateNotice(purpose=purpose.key, scope=scope, title=title, what=what,
+                          why=why, how_long=how_long, if_refused=if_refused, legal=legal,
+                          text="\n".join(lines))
+
+
+def retention_words(code: str, lang: str) -> str:
+    """A retention rule (an ISO duration or a named rule) in words."""
+    from piwarden.catalog import labels
+
+    return labels.duration(code, lang=lang)
+
+
+def item_words(item: StorageItem, lang: str | None = None) -> dict[str, str]:
+    """A cookie or storage item's type, lifetime and setter in words, in ``lang``."""
+    from piwarden.catalog import labels
+
+    lang = language(lang)
+    with translation.override(lang):
+        set_by = _("This website") if item.party == "first" else _(item.provider or "Partner")
+    return {"kind_label": labels.storage_kind(item.kind, lang=lang),
+            "lifetime_label": labels.duration(item.lifetime, lang=lang),
+            "set_by": set_by}
+
+
 def banner_text(category: str, items: list[StorageItem], version: str,
                 lang: str | None = None) -> str:
     """The notice for one cookie category as the banner lists it, items included."""
@@ -60,7 +187,9 @@ def banner_text(category: str, items: list[StorageItem], version: str,
     lines = [BANNER_CATEGORIES[category][lang]]
     for item in items:
         description = item.description_zh if lang == "zh-hans" else item.description_en
-        lines.append(f"- {item.name} ({item.kind}, {item.lifetime}): {description}")
+        words = item_words(item, lang)
+        lines.append(f"- {item.name} ({words['kind_label']}, {words['lifetime_label']}): "
+                     f"{description}")
     if category == "advertising":
         lines.append(texts["separate.third_party"])
     lines += [texts["withdraw"], texts["policy"].format(version=version)]

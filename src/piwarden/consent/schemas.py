@@ -74,6 +74,9 @@ class MyChoiceIn(Schema):
     scope: ScopeName = "general"
     choice: Literal["grant", "withdraw", "refuse"]
     lang: Literal["en", "zh-hans"] = "en"
+    # A separate consent is granted only with the digest of its own notice, as
+    # GET /me/purposes gave it (``notice_digest``): proof that the notice was shown.
+    notice_digest: str = Field("", max_length=64)
 
 
 class EventOut(Schema):
@@ -107,6 +110,7 @@ class PurposeStateOut(Schema):
     erasure_due: datetime | None
     disables: list[str]
     notice: str
+    notice_digest: str
 
 
 class FunctionOut(Schema):

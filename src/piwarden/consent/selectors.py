@@ -47,7 +47,9 @@ def banner_config(version: str, lang: str) -> dict:
                 "items": [
                     {"name": i.name, "kind": i.kind, "party": i.party, "provider": i.provider,
                      "lifetime": i.lifetime,
-                     "description": i.description_zh if zh else i.description_en}
+                     "description": i.description_zh if zh else i.description_en,
+                     # What the banner shows a person: words, never the codes above.
+                     **notices.item_words(i, lang)}
                     for i in items[category]
                 ],
             }
@@ -99,8 +101,40 @@ def choices_for(subject: Subject) -> list[PurposeChoice]:
     rows = []
     for purpose in Purpose.objects.filter(retired=False).exclude(key__in=per_recipient):
         for scope in applicable_scopes(purpose.key):
-            rows.append(PurposeChoice(purpose, scope, states.get((purpose.key, scope)),
-                                      erasures.get(purpose.key)))
+            state = states.get((purpose.key, scope))
+            # A purpose resting on the contract or a legal duty is information, not a consent
+            # to ask for (issue 17 point 2); one given before (an ID consent filed under
+            # service.provision) stays listed, so that it can be read and withdrawn.
+            if purpose.consent == "none" and state is None:
+                continue
+            rows.append(PurposeChoice(purpose, scope, state, erasures.get(purpose.key)))
+    return rows
+
+
+@dataclass
+class Processing:
+    """A purpose processed without asking for consent, as the privacy center explains it."""
+
+    purpose: Purpose
+    categories: list[str]
+    basis: str
+    retention: list[str]
+
+
+def processing_without_consent() -> list[Processing]:
+    """Purposes whose basis is the contract, a legal duty or another basis that is not
+    consent (catalog ``consent: none``), with what they process and for how long."""
+    rows = []
+    for purpose in Purpose.objects.filter(retired=False, consent="none").select_related(
+            "legal_basis"):
+        categories: list[str] = []
+        retention: list[str] = []
+        for activity in purpose.activities.filter(retired=False).prefetch_related(
+                "categories").order_by("key"):
+            categories += [c.key for c in activity.categories.all() if c.key not in categories]
+            if activity.retention not in retention:
+                retention.append(activity.retention)
+        rows.append(Processing(purpose, categories, purpose.legal_basis.key, retention))
     return rows
 
 

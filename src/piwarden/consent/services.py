@@ -456,6 +456,44 @@ def _scope(scope: str) -> str:
         raise ConsentError("UNKNOWN_SCOPE", f"There is no consent scope '{scope}'.") from None
 
 
+def notice_for(*, purpose, scope: str, choice: str, lang: str | None = None) -> str:
+    """The notice text a privacy-center choice records: a grant of a separate consent records
+    the separate consent's own notice (``notices.separate_notice``), anything else the
+    purpose's notice."""
+    version = policy_version()
+    if choice == Choice.GRANT and scope != Scope.GENERAL:
+        return notices.separate_notice(purpose, scope, version, lang).text
+    return notices.purpose_text(purpose, scope, version, lang)
+
+
+def choose(*, actor: Actor, subject: Subject, purpose: str, scope: str, choice: str,
+           lang: str | None, shown: str = "", channel: Channel, ip: str | None = None,
+           user_agent: str = "") -> ConsentEvent:
+    """A choice the person makes in the privacy center (its page or ``/me/purposes``).
+
+    A separate consent is granted only after its own notice was shown: ``shown`` must be the
+    digest of that notice in the person's language, which the page (or the banner's
+    ``locate()``) sends back with the agreement; without it the grant is refused
+    (``NOTICE_NOT_ACKNOWLEDGED``) and nothing is recorded.
+    """
+    from piwarden.catalog.models import Purpose
+
+    found = Purpose.objects.filter(key=purpose, retired=False).first()
+    if found is None:
+        raise ConsentError("UNKNOWN_PURPOSE", f"There is no purpose '{purpose}'.")
+    if choice not in Choice.values:
+        raise ConsentError("UNKNOWN_CHOICE", f"There is no choice '{choice}'.")
+    scope = _scope(scope)
+    text = notice_for(purpose=found, scope=scope, choice=choice, lang=lang)
+    if choice == Choice.GRANT and scope != Scope.GENERAL and \
+            shown != notices.notice_digest(text):
+        raise ConsentError("NOTICE_NOT_ACKNOWLEDGED",
+                           "A separate consent is given after reading its own notice: open "
+                           "it and agree there.")
+    return record(actor=actor, subject=subject, purpose=found.key, choice=choice, scope=scope,
+                  notice_text=text, channel=channel, ip=ip, user_agent=user_agent)
+
+
 def grant(**kwargs) -> ConsentEvent:
     return record(choice=Choice.GRANT, **kwargs)
 
@@ -493,14 +531,17 @@ def _schedule_erasures(events: list[ConsentEvent], statuses: dict | None = None
     scheduled, new = {}, []
     for event in events:
         subject, purpose = event.subject, event.purpose
+        rule = catalog_rules.purposes[purpose]
+        # Withdrawing the separate consent for sensitive PI leaves the purpose's other data,
+        # unless that consent is the purpose's own (location-based services): then all of it.
+        held = rule.sensitive if event.scope == Scope.SENSITIVE and \
+            Scope.SENSITIVE not in rule.scopes else rule.declared
         still_covered: set[str] = set()
         for other in catalog_rules.purposes.values():
             if other.key != purpose and subject.kind in other.subject_kinds and \
                     _keeps_data(subject, other, decided[subject.pk][other.key]):
-                still_covered |= other.declared
-        rule = catalog_rules.purposes[purpose]
-        # Withdrawing the separate consent for sensitive PI leaves the purpose's other data.
-        held = rule.sensitive if event.scope == Scope.SENSITIVE else rule.declared
+                still_covered |= _kept_categories(subject, other,
+                                                  decided[subject.pk][other.key], held)
         orphaned = held - still_covered
         if not orphaned:
             continue
@@ -535,6 +576,19 @@ def _enqueue_erasure(due) -> None:
         minute += datetime.timedelta(minutes=1)
     enqueue_with_caller(run_due_erasures.using(run_after=minute),
                         key=f"consent.erasure:{minute.astimezone(datetime.UTC):%Y-%m-%dT%H:%MZ}")
+
+
+def _kept_categories(subject: Subject, rule: decisions.PurposeRule,
+                     decision: decisions.Decision, held: frozenset[str]) -> frozenset[str]:
+    """What a purpose that keeps data keeps of ``held``: its sensitive categories only with
+    the separate consent they need (an ID given for invoicing is not kept by the contract
+    purpose ``service.provision`` once its consent is withdrawn). The consent is looked up
+    only when the withdrawn data includes such a category."""
+    sensitive = rule.sensitive & held
+    if decision.reason == "legal_basis" and sensitive and rule.sensitive_needs_separate \
+            and not decisions.decide(subject.pk, rule.key, sorted(sensitive)).allowed:
+        return rule.declared - rule.sensitive
+    return rule.declared
 
 
 def _keeps_data(subject: Subject, rule: decisions.PurposeRule,

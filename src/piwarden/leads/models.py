@@ -10,18 +10,19 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
 
 class LeadStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Closed (handled; the message is deleted)"
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed (handled; the message is deleted)")
 
 
 class LeadChannel(models.TextChoices):
-    FORM = "form", "Contact form"
-    API = "api", "API"
+    FORM = "form", _("Contact form")
+    API = "api", _("API")
 
 
 class Lead(models.Model):

@@ -10,13 +10,14 @@ the vault: their columns are enough, and ``restricted`` marks them as kept only 
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
 
 class InvoiceType(models.TextChoices):
-    PERSONAL = "personal", "Personal"
-    COMPANY = "company", "Company"
+    PERSONAL = "personal", _("Personal")
+    COMPANY = "company", _("Company")
 
 
 class PaymentProfile(models.Model):
@@ -33,9 +34,9 @@ class PaymentProfile(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    PENDING = "pending", "Awaiting payment"
-    PAID = "paid", "Paid"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Order(models.Model):
@@ -59,14 +60,14 @@ class Order(models.Model):
 
 
 class TransactionKind(models.TextChoices):
-    PAYMENT = "payment", "Payment"
-    TOP_UP = "top_up", "Credit top-up"
-    REFUND = "refund", "Refund"
+    PAYMENT = "payment", _("Payment")
+    TOP_UP = "top_up", _("Credit top-up")
+    REFUND = "refund", _("Refund")
 
 
 class TransactionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    COMPLETED = "completed", "Completed"
+    PENDING = "pending", _("Pending")
+    COMPLETED = "completed", _("Completed")
 
 
 class Transaction(models.Model):

@@ -71,14 +71,18 @@ def categories_of(names) -> list[str]:
     return sorted({fields.get(FIELDS[name]).category for name in names})
 
 
+def profile_separate_notice():
+    """The payment profile's separate consent notice (issue 17 point 4): what (the profile's
+    categories), why, for how long, the effect of refusing; shown before the tick."""
+    from piwarden.catalog.models import Purpose
+
+    return notices.separate_notice(Purpose.objects.get(key=PURPOSE), "separate.sensitive",
+                                   consent.policy_version(), categories=categories_of(FIELDS))
+
+
 def profile_notice() -> str:
-    return _("Separate consent to process sensitive personal information for payment and "
-             "invoicing: the name or title, ID information, bank account number, billing "
-             "information, address, invoice information and remarks you give here, to take "
-             "your payments, refund you and issue invoices (fapiao). They are stored encrypted "
-             "and shown masked; card numbers, security codes and payment passwords are never "
-             "taken. Without this consent you can still use every service that needs no "
-             "payment. You can withdraw it in Privacy choices.")
+    """The text the ledger records with the payment profile's separate consent."""
+    return profile_separate_notice().text
 
 
 def refuse_card_data(data, *, exempt: frozenset[str] = carddata.LUHN_EXEMPT) -> None:

@@ -59,13 +59,16 @@ def precheck(subject: Subject) -> list[Reminder]:
             code="PAYMENTS_OPEN_BALANCE", blocking=True, settle_url=reverse("payments:refund"),
             message_en=f"You have {items['balance'] / 100:.2f} {items['currency']} of prepaid "
                        "credit. Request a refund before cancelling your account.",
-            message_zh=f"您有 {items['balance'] / 100:.2f} {items['currency']} 的预付余额，"
+            message_zh=f"您有 {items['balance'] / 100:.2f} "
+                       f"{'元' if items['currency'] == 'CNY' else items['currency']}预付余额，"
                        "请在注销账户前申请退款。"))
     if items["pending_orders"]:
         reminders.append(Reminder(
             code="PAYMENTS_UNFINISHED_ORDERS", blocking=True, settle_url=reverse("payments:home"),
-            message_en=f"You have {items['pending_orders']} unpaid order(s). Cancel or pay "
-                       "them before cancelling your account.",
+            message_en=(f"You have {items['pending_orders']} unpaid order. Cancel or pay it "
+                        "before cancelling your account." if items["pending_orders"] == 1 else
+                        f"You have {items['pending_orders']} unpaid orders. Cancel or pay them "
+                        "before cancelling your account."),
             message_zh=f"您有 {items['pending_orders']} 个未支付订单，请在注销账户前取消或支付。"))
     if items["pending_refunds"]:
         reminders.append(Reminder(

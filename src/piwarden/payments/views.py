@@ -55,8 +55,9 @@ def profile(request):
                 form.error_code, status = "VALIDATION_ERROR", 422
     if form is None:
         form = forms.ProfileForm(initial={"notice_version": policy_version()})
-    form.fields["consent"].label = services.profile_notice()
-    return render(request, "payments/profile.html", {"form": form}, status=status)
+    form.fields["consent"].label = _("I agree to this separate consent")
+    return render(request, "payments/profile.html",
+                  {"form": form, "notice": services.profile_separate_notice()}, status=status)
 
 
 def _save(request, form) -> int | None:

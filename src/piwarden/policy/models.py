@@ -7,13 +7,14 @@ refuses to change or delete it, and ``services.publish`` is the only way to publ
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
 
 
 class PublishedVersionError(ValueError):
@@ -66,9 +67,9 @@ class PolicyVersion(models.Model):
 
 
 class AcceptedHow(models.TextChoices):
-    CONSENT = "consent", "Consent submission"
-    ACKNOWLEDGEMENT = "acknowledgement", "Acknowledged the change notice"
-    RECONSENT = "reconsent", "Re-consented after a reduction"
+    CONSENT = "consent", _("Consent submission")
+    ACKNOWLEDGEMENT = "acknowledgement", _("Acknowledged the change notice")
+    RECONSENT = "reconsent", _("Re-consented after a reduction")
 
 
 class PolicyAcceptance(models.Model):

@@ -11,6 +11,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
@@ -22,22 +23,22 @@ LEGAL_BASIS = "consent.separate"
 
 
 class Kind(models.TextChoices):
-    TESTIMONIAL = "testimonial", "Testimonial"
-    CASE_STUDY = "case_study", "Case study"
-    PHOTO = "photo", "Photo"
+    TESTIMONIAL = "testimonial", _("Testimonial")
+    CASE_STUDY = "case_study", _("Case study")
+    PHOTO = "photo", _("Photo")
 
 
 class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    AWAITING_CONSENT = "awaiting_consent", "Awaiting the person's consent"
-    PUBLISHED = "published", "Published"
-    TAKEN_DOWN = "taken_down", "Taken down"
+    DRAFT = "draft", _("Draft")
+    AWAITING_CONSENT = "awaiting_consent", _("Awaiting the person's consent")
+    PUBLISHED = "published", _("Published")
+    TAKEN_DOWN = "taken_down", _("Taken down")
 
 
 class TakedownReason(models.TextChoices):
-    CONSENT_ENDED = "consent_ended", "The person's consent ended"
-    STAFF = "staff", "Taken down by staff"
-    ERASURE = "erasure", "The person's data was erased"
+    CONSENT_ENDED = "consent_ended", _("The person's consent ended")
+    STAFF = "staff", _("Taken down by staff")
+    ERASURE = "erasure", _("The person's data was erased")
 
 
 class PublishedItem(models.Model):

@@ -13,6 +13,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from piwarden.subjects.models import Subject
 
@@ -36,7 +37,7 @@ class RequestChannel(models.TextChoices):
 
 
 class RequestStatus(models.TextChoices):
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("request status", "Received")
     VERIFYING = "verifying", _("Verifying identity")
     VERIFIED = "verified", _("Identity verified")
     IN_PROGRESS = "in_progress", _("In progress")

@@ -72,20 +72,25 @@ def deliver(contact: tuple[str, str] | None, subject_line: str, text: str, *,
     return True
 
 
-def status_message(rights_request, *, extra_link: str = "") -> tuple[str, str]:
+def status_message(rights_request, *, extra_link: str = "",
+                   link_days: int | None = None) -> tuple[str, str]:
+    """The subject line and text of the notice; ``link_days``: the certificate link works
+    that many days without an account (a full deletion or a cancellation)."""
     lang = rights_request.params.get("lang", "en")
     with translation.override("zh-hans" if lang.startswith("zh") else "en"):
         subject_line = _("Your privacy request: %(status)s") % {
             "status": rights_request.get_status_display()}
         text = render_to_string("rights/email_status.txt", {
             "req": rights_request, "site": site_url(), "extra_link": extra_link,
-            "handler_contact": handler_contact()})
+            "link_days": link_days, "handler_contact": handler_contact()})
     return subject_line, text
 
 
-def notify_person(rights_request, *, contact=None, extra_link: str = "") -> bool:
+def notify_person(rights_request, *, contact=None, extra_link: str = "",
+                  link_days: int | None = None) -> bool:
     """Queue the notice of the request's current status (once per request and status)."""
-    subject_line, text = status_message(rights_request, extra_link=extra_link)
+    subject_line, text = status_message(rights_request, extra_link=extra_link,
+                                        link_days=link_days)
     return deliver(contact or contact_of(rights_request.subject), subject_line, text,
                    kind="rights.notice", concerns=rights_request,
                    person=rights_request.subject,

@@ -6,6 +6,8 @@ Export and erasure themselves are the ``subjectdata`` engine's (``start_export``
 report back (``on_subjectdata_done``).
 """
 
+import contextlib
+import contextvars
 import datetime
 import json
 import logging
@@ -13,11 +15,12 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
+from piwarden.catalog import labels
 from piwarden.catalog.models import DataCategory, Purpose
 from piwarden.errors import ServiceError
 from piwarden.jobs.services import enqueue_with_caller
@@ -75,8 +78,26 @@ def _audit(actor: Actor, action: str, req: RightsRequest, detail: dict | None = 
                  detail={"type": req.type, "status": req.status, **(detail or {})})
 
 
+def _in_both(message) -> dict[str, str]:
+    """``message()`` worded in each language of the privacy center."""
+    texts = {}
+    for lang in ("en", "zh-hans"):
+        with translation.override(lang):
+            texts[lang] = str(message())
+    return texts
+
+
+def _refuse(req: RightsRequest, actor: Actor, texts: dict[str, str]) -> RightsRequest:
+    """A refusal the system words itself, kept in both languages: the person reads it in the
+    language of the page they open, whichever language they made the request in."""
+    req.refusal_reason = texts["zh-hans" if req.params.get("lang") == "zh-hans" else "en"]
+    req.params = {**req.params, "refusal": texts}
+    return _transition(req, S.REFUSED, actor=actor, fields=("refusal_reason", "params"))
+
+
 def _transition(req: RightsRequest, to: RequestStatus, *, actor: Actor, note: str = "",
-                fields: tuple[str, ...] = (), extra_link: str = "") -> RightsRequest:
+                fields: tuple[str, ...] = (), extra_link: str = "",
+                link_days: int | None = None) -> RightsRequest:
     if to not in _NEXT.get(RequestStatus(req.status), set()):
         raise RightsError("INVALID_TRANSITION",
                           _("This request cannot go from “%(from)s” to “%(to)s”.")
@@ -90,14 +111,42 @@ def _transition(req: RightsRequest, to: RequestStatus, *, actor: Actor, note: st
     RequestEvent.objects.create(request=req, status_from=previous, status_to=to,
                                 actor=str(actor), note=note)
     _audit(actor, "status_changed", req, {"from": previous, "to": str(to)})
-    _notify(req, extra_link=extra_link)
+    _notify(req, extra_link=extra_link, link_days=link_days)
     return req
 
 
-def _notify(req: RightsRequest, *, extra_link: str = "") -> None:
+_batch: contextvars.ContextVar[dict | None] = contextvars.ContextVar("rights_notices",
+                                                                     default=None)
+
+
+def _notify(req: RightsRequest, *, extra_link: str = "", link_days: int | None = None) -> None:
     """Queued in the outbox in this change's transaction: the notice commits with the change
-    (a crash after the commit cannot lose it) and is sent after it."""
-    notify.notify_person(req, extra_link=extra_link)
+    (a crash after the commit cannot lose it) and is sent after it. Inside ``_one_notice``
+    only the request's last status of the batch is sent."""
+    batch = _batch.get()
+    if batch is not None:
+        _old, link, days = batch.get(req.pk, (None, "", None))
+        batch[req.pk] = (req, extra_link or link, link_days or days)
+        return
+    notify.notify_person(req, extra_link=extra_link, link_days=link_days)
+
+
+@contextlib.contextmanager
+def _one_notice():
+    """Steps that happen together (received → verified → in progress, or on to completed)
+    are one event for the person: one message with where the request stands at the end,
+    not one message per step in the same second (issue 17 point 6)."""
+    if _batch.get() is not None:  # an outer batch sends it
+        yield
+        return
+    token = _batch.set({})
+    try:
+        yield
+        pending = _batch.get()
+    finally:
+        _batch.reset(token)
+    for req, link, days in pending.values():
+        notify.notify_person(req, extra_link=link, link_days=days)
 
 
 def _locked(req: RightsRequest) -> RightsRequest:
@@ -200,7 +249,8 @@ def submit(*, actor: Actor, subject: Subject, type: str, channel: str, params: d
                                             "provisional": provisional})
     transaction.on_commit(lambda: _schedule_deadline_checks(due))
     if verified:
-        return verify(actor=actor, rights_request=req)
+        with _one_notice():
+            return verify(actor=actor, rights_request=req)
     _notify(req)
     return req
 
@@ -248,8 +298,9 @@ def verify(*, actor: Actor, rights_request: RightsRequest) -> RightsRequest:
     """Identity proven: the request is processed at once."""
     req = _locked(rights_request)
     req.verified_at = timezone.now()
-    _transition(req, S.VERIFIED, actor=actor, fields=("verified_at",))
-    return _process(actor, req)
+    with _one_notice():
+        _transition(req, S.VERIFIED, actor=actor, fields=("verified_at",))
+        return _process(actor, req)
 
 
 @transaction.atomic
@@ -336,10 +387,10 @@ def _withdraw_consent(actor: Actor, req: RightsRequest) -> None:
                              notice_text=f"Withdrawal of authorization for {purpose} "
                                          f"(rights request {req.pk})")
     except consent.ConsentError as exc:
-        refuse_reason = _("The authorization could not be withdrawn: %(why)s") % {
-            "why": str(exc)}
-        req.refusal_reason = str(refuse_reason)
-        _transition(req, S.REFUSED, actor=actor, fields=("refusal_reason",))
+        code = exc.code
+        _refuse(req, actor, _in_both(
+            lambda: _("The authorization could not be withdrawn: %(why)s")
+            % {"why": labels.error(code)}))
         return
     _transition(req, S.COMPLETED, actor=actor)
 
@@ -367,8 +418,9 @@ def _correct(actor: Actor, req: RightsRequest) -> None:
     try:
         accounts.set_field(account=account, field=field, value=value, channel="web")
     except AccountError as exc:
-        req.refusal_reason = str(exc.message)
-        _transition(req, S.REFUSED, actor=actor, fields=("refusal_reason",))
+        code, message = exc.code, exc.message
+        _refuse(req, actor, _in_both(
+            lambda: labels.error(code) if code in labels.error_codes() else str(message)))
         return
     _transition(req, S.COMPLETED, actor=actor, note=f"field {field} corrected")
 
@@ -410,10 +462,8 @@ def cancellation_reminders(subject: Subject) -> list[registry.Reminder]:
 def _begin_cancellation(actor: Actor, req: RightsRequest) -> RightsRequest:
     blocking = [r for r in cancellation_reminders(req.subject) if r.blocking]
     if blocking:
-        req.refusal_reason = "; ".join(
-            r.message_zh if req.params.get("lang") == "zh-hans" else r.message_en
-            for r in blocking)
-        return _transition(req, S.REFUSED, actor=actor, fields=("refusal_reason",))
+        return _refuse(req, actor, {"en": "; ".join(r.message_en for r in blocking),
+                                    "zh-hans": "；".join(r.message_zh for r in blocking)})
     req.cooling_off_until = timezone.now() + datetime.timedelta(days=cooling_off_days())
     _transition(req, S.IN_PROGRESS, actor=actor, fields=("cooling_off_until",),
                 note=f"cooling-off until {req.cooling_off_until.date().isoformat()}")
@@ -476,7 +526,13 @@ def execute_cancellation(*, actor: Actor, request_id) -> RightsRequest | None:
 
 def _capture_contact(actor: Actor, req: RightsRequest) -> None:
     """Keep the contact address aside (under its own subject's vault key) before an erasure
-    that may delete it, so the confirmation still reaches the person; forgotten after."""
+    that may delete it, so the confirmation still reaches the person.
+
+    How long the address is kept (issue 17 point 11): only until the confirmation is queued.
+    ``on_subjectdata_done`` queues it after the commit and at once shreds this holder's key
+    (``_forget_contact``); the outbox keeps its own sealed copy only until the message is
+    sent or given up, then wipes it. The certificate link in that message (a random token,
+    only its hash stored, 90 days) needs no address at all."""
     from piwarden.subjects.services import create_subject
 
     contact = notify.contact_of(req.subject)
@@ -516,7 +572,14 @@ def on_subjectdata_done(kind: str, obj) -> None:
         _transition(req, S.COMPLETED, actor=actor, note="export ready",
                     extra_link=notify.site_url() + obj.get_absolute_url())
         return
-    link = notify.site_url() + f"/privacy/data/certificates/{obj.pk}/"
+    from piwarden.subjectdata import services as subjectdata
+
+    link_days = None
+    if obj.categories is None:  # everything went, the account too: a link without a login
+        link = notify.site_url() + subjectdata.issue_certificate_link(actor=actor, run=obj)
+        link_days = subjectdata.LINK_DAYS
+    else:
+        link = notify.site_url() + f"/privacy/data/certificates/{obj.pk}/"
     if req.contact_holder_id is not None:
         contact = _captured_contact(req)
         holder = req.contact_holder
@@ -532,12 +595,13 @@ def on_subjectdata_done(kind: str, obj) -> None:
 
         def confirm_and_forget():
             fresh = RightsRequest.objects.get(pk=pk)
-            notify.notify_person(fresh, contact=contact, extra_link=link)
+            notify.notify_person(fresh, contact=contact, extra_link=link, link_days=link_days)
             _forget_contact(holder)
 
         transaction.on_commit(confirm_and_forget)
         return
-    _transition(req, S.COMPLETED, actor=actor, note="erasure done", extra_link=link)
+    _transition(req, S.COMPLETED, actor=actor, note="erasure done", extra_link=link,
+                link_days=link_days)
 
 
 @transaction.atomic

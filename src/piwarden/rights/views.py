@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from piwarden.accounts import stepup
 from piwarden.audit.actors import Actor
+from piwarden.catalog import labels
 from piwarden.consent.notices import NoticeVersionError, check_version
 from piwarden.consent.services import policy_version
 from piwarden.rights import forms, public, selectors, services
@@ -75,34 +76,45 @@ def index(request):
 @never_cache
 @sensitive_post_parameters("text")
 def new(request):
+    """Step 1 (no ``type``): what the person asks for. Step 2 (``?type=…``, and the POST):
+    the form of that type only (``forms.NewRequestForm``); works without JavaScript."""
     subject, channel = _person(request)
     if subject is None:
         return channel
+    source = request.POST if request.method == "POST" else request.GET
+    type_ = forms.person_type(source.get("type"))
+    if type_ is None:
+        return render(request, "rights/new.html", {
+            "step": 1, "notice_version": policy_version(),
+            "types": [(value, label, forms.TYPE_HINTS.get(value, ""))
+                      for value, label in forms.PERSON_TYPES]},
+            status=400 if request.method == "POST" else 200)
     status = 200
-    form = forms.NewRequestForm(request.POST or None, lang=_lang(),
-                                initial={"type": request.GET.get("type", "access"),
-                                         "notice_version": policy_version()})
+    form = forms.NewRequestForm(request.POST or None, type_=type_, subject=subject,
+                                initial={"notice_version": policy_version()})
     if request.method == "POST" and form.is_valid():
         try:
             check_version(form.cleaned_data["notice_version"])
             req = services.submit(actor=Actor.person(subject), subject=subject,
-                                  type=form.cleaned_data["type"], channel=channel,
+                                  type=type_, channel=channel,
                                   params={**form.params(), "lang": _lang()},
-                                  text=form.cleaned_data["text"], verified=True)
+                                  text=form.text(), verified=True)
         except NoticeVersionError as exc:
-            form = forms.NewRequestForm(_with_notice(request, exc.current), lang=_lang())
+            form = forms.NewRequestForm(_with_notice(request, exc.current), type_=type_,
+                                        subject=subject)
             form.is_valid()
             status = _error(form, exc)
         except services.RightsError as exc:
             status = _error(form, exc)
         else:
             messages.success(request, _("Your request was received. We answer by %(due)s.")
-                             % {"due": req.due_date.isoformat()})
+                             % {"due": labels.china_date(req.due_date)})
             return redirect(req)
     elif request.method == "POST":
         status = 400
-    return render(request, "rights/new.html", {"form": form, "notice_version": policy_version()},
-                  status=status)
+    return render(request, "rights/new.html", {
+        "step": 2, "form": form, "type_label": RequestType(type_).label,
+        "notice_version": policy_version()}, status=status)
 
 
 @never_cache
@@ -118,6 +130,9 @@ def detail(request, request_id):
         "can_withdraw": req.is_open and not (req.export_archive_id or req.erasure_run_id
                                              or req.cancellation_started_at),
         "handler_contact": services.notify.handler_contact(),
+        "refusal": (req.params.get("refusal") or {}).get(get_language())
+        or req.refusal_reason,
+        "field_label": forms.FIELD_LABELS.get(req.params.get("field") or "", ""),
         "certificate_url": (f"/privacy/data/certificates/{req.erasure_run_id}/"
                             if req.erasure_run_id and req.status == RequestStatus.COMPLETED
                             else ""),
@@ -130,8 +145,9 @@ def detail(request, request_id):
 @require_POST
 def withdraw(request, request_id):
     subject, _channel = _person(request)
-    if subject is None:
-        return _channel
+    if subject is None:  # after the check, back to the request's page (this URL is POST only)
+        detail_url = reverse("rights:detail", args=[request_id])
+        return redirect(_channel.url.split("?next=")[0] + f"?next={detail_url}")
     req = selectors.request_of(subject, request_id)
     if req is None:
         raise Http404

@@ -1,4 +1,8 @@
-"""The export ZIP (data.json, one CSV per table, report.html, README.txt) and its encryption.
+"""The export ZIP (data.json, one CSV per table, report.html, report.pdf, README.txt) and its
+encryption.
+
+The readable report (``report.py``: grouped by what the data means to the person, labelled in
+their language) is rendered as report.html and, with ReportLab, as report.pdf (``pdf.py``).
 
 Each archive gets its own random AES-256-GCM key, wrapped by the vault's master key provider
 (so a KMS provider works unchanged, and retiring a master key version also retires old
@@ -9,6 +13,7 @@ archive, so a file copied onto another archive's name does not open.
 import csv
 import io
 import json
+import logging
 import os
 import zipfile
 from pathlib import Path
@@ -17,14 +22,16 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from reportlab.platypus.doctemplate import LayoutError
 
+from piwarden.subjectdata import pdf, report
 from piwarden.vault import keys
+
+log = logging.getLogger(__name__)
 
 FORMAT = b"\x01"
 # The readable report shows this many rows per table; the JSON and CSV files hold them all.
-REPORT_ROWS = 200
+REPORT_ROWS = report.REPORT_ROWS
 
 
 def export_dir() -> Path:
@@ -89,13 +96,11 @@ def _csv(rows: list[dict], columns: list[str]) -> str:
     return out.getvalue()
 
 
-def _html_rows(rows: list[dict], columns: list[str]) -> str:
-    """The report's table body, escaped here: a template loop over thousands of cells is the
-    slowest part of an export."""
-    return mark_safe("".join(  # noqa: S308 (every value is escaped)
-        "<tr>" + "".join("<td>-</td>" if (v := row.get(c)) is None else f"<td>{escape(v)}</td>"
-                         for c in columns) + "</tr>"
-        for row in rows))
+def _policy_version() -> str:
+    from piwarden.policy import selectors
+
+    version = selectors.current()
+    return version.version if version else ""
 
 
 def build_zip(*, subject_id, lang: str, data: dict[str, dict[str, list[dict]]]) -> bytes:
@@ -109,21 +114,29 @@ def build_zip(*, subject_id, lang: str, data: dict[str, dict[str, list[dict]]]) 
             filename = f"csv/{source}.{table}.csv"
             files.append((filename, _csv(rows, columns)))
             tables.append({"source": source, "table": table, "file": filename,
-                           "columns": columns, "count": len(rows),
-                           "body": _html_rows(rows[:REPORT_ROWS], columns),
-                           "truncated": len(rows) > REPORT_ROWS})
+                           "count": len(rows)})
     document = {"subject": str(subject_id), "created_at": created.isoformat(),
                 "format": "piwarden.subject-export/1", "sources": data}
     with translation.override(lang):
+        readable = report.build(data=data, lang=lang, subject_id=subject_id, created=created,
+                                policy_version=_policy_version(),
+                                site_url=settings.PIWARDEN_SITE_URL.rstrip("/"))
         context = {"subject": subject_id, "created_at": created, "tables": tables, "lang": lang,
-                   "report_rows": REPORT_ROWS}
-        report = render_to_string("subjectdata/report.html", context)
+                   "report": readable, "report_rows": REPORT_ROWS}
+        html = render_to_string("subjectdata/report.html", context)
         readme = render_to_string("subjectdata/README.txt", context)
+        try:
+            document_pdf = pdf.render(readable)
+        except LayoutError:  # the copy is owed by a deadline: ship it without the PDF
+            log.exception("export report PDF could not be laid out; shipped without it")
+            document_pdf = None
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("README.txt", readme)
         zf.writestr("data.json", json.dumps(document, ensure_ascii=False))  # C encoder: no indent
-        zf.writestr("report.html", report)
+        zf.writestr("report.html", html)
+        if document_pdf is not None:
+            zf.writestr("report.pdf", document_pdf)
         for filename, text in files:
             zf.writestr(filename, "\ufeff" + text)  # BOM: spreadsheets then read UTF-8
     return buffer.getvalue()

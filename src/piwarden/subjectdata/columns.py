@@ -15,4 +15,6 @@ COLUMNS = {
     "subjectdata.ErasureRun.request_ref": None,
     "subjectdata.ErasureRun.progress": None,
     "subjectdata.ErasureRun.certificate": 'user.rights_request',
+    # the SHA-256 of a certificate link's random token: not PI, names nobody
+    "subjectdata.CertificateLink.token_hash": None,
 }

@@ -8,15 +8,16 @@ import uuid
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from piwarden.subjects.models import Subject
 
 
 class ArchiveStatus(models.TextChoices):
-    PENDING = "pending", "Being prepared"
-    READY = "ready", "Ready to download"
-    EXPIRED = "expired", "Expired (file deleted)"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready to download")
+    EXPIRED = "expired", _("Expired (file deleted)")
+    FAILED = "failed", _("Failed")
 
 
 class ExportArchive(models.Model):
@@ -50,9 +51,9 @@ class ExportArchive(models.Model):
 
 
 class RunStatus(models.TextChoices):
-    PENDING = "pending", "Waiting"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
 
 
 class ErasureRun(models.Model):
@@ -79,3 +80,25 @@ class ErasureRun(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("subjectdata:certificate", args=[self.id])
+
+
+class CertificateLink(models.Model):
+    """A link to a finished run's deletion certificate that works without an account (issue 17
+    point 11): after a full deletion or an account cancellation there is no login left.
+
+    Only the SHA-256 of the link's random token is stored (the token itself is in the e-mail
+    alone); the link names no person and lives ``LINK_DAYS`` days. The address the e-mail went
+    to is not kept here: see ``rights.services.on_subjectdata_done``.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    run = models.ForeignKey(ErasureRun, on_delete=models.CASCADE, related_name="links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"certificate link {self.id}"

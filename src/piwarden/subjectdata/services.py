@@ -8,8 +8,10 @@ command) is the caller's business; ``on_done`` tells it when a result is there.
 """
 
 import datetime
+import hashlib
 import logging
 import re
+import secrets
 from collections.abc import Callable
 
 from django.conf import settings
@@ -24,7 +26,13 @@ from piwarden.audit.models import Outcome
 from piwarden.catalog.models import DataCategory, ProcessingActivity
 from piwarden.jobs.services import enqueue_with_caller
 from piwarden.subjectdata import archive as files
-from piwarden.subjectdata.models import ArchiveStatus, ErasureRun, ExportArchive, RunStatus
+from piwarden.subjectdata.models import (
+    ArchiveStatus,
+    CertificateLink,
+    ErasureRun,
+    ExportArchive,
+    RunStatus,
+)
 from piwarden.subjects import registry
 from piwarden.subjects.models import Subject, SubjectStatus
 from piwarden.subjects.services import change_status
@@ -201,6 +209,7 @@ def expire_exports(*, actor: Actor, now: datetime.datetime | None = None) -> int
     for path in files.export_dir().glob("*.part"):  # left by a worker killed mid-build
         if path.stat().st_mtime < stale:
             path.unlink(missing_ok=True)
+    purge_certificate_links(actor=actor, now=now)
     return count
 
 
@@ -348,3 +357,51 @@ def set_certificate_recipients(*, actor: Actor, run_id, recipients: list[dict]) 
 def certificate_viewed(*, actor: Actor, run: ErasureRun) -> None:
     audit.record(actor=actor, action="subjectdata.certificate_viewed", subject=run.subject,
                  obj=run, purpose=PURPOSE, legal_basis=BASIS, detail={"run": str(run.pk)})
+
+
+# --- the certificate link that works without an account (issue 17 point 11) ----------------
+
+LINK_DAYS = 90
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_certificate_link(*, actor: Actor, run: ErasureRun) -> str:
+    """A new unguessable token for ``run``'s certificate, valid ``LINK_DAYS`` days; returns the
+    path to put in the e-mail. Only the token's hash is stored; the path names no person."""
+    token = secrets.token_urlsafe(32)
+    link = CertificateLink.objects.create(
+        run=run, token_hash=_token_hash(token),
+        expires_at=timezone.now() + datetime.timedelta(days=LINK_DAYS))
+    audit.record(actor=actor, action="subjectdata.certificate_link_issued", subject=run.subject,
+                 obj=run, purpose=PURPOSE, legal_basis=BASIS,
+                 detail={"link": str(link.pk), "expires_at": link.expires_at.isoformat()})
+    from django.urls import reverse
+
+    return reverse("subjectdata:certificate_link", args=[token])
+
+
+def run_for_token(token: str, *, now: datetime.datetime | None = None
+                  ) -> tuple[ErasureRun | None, bool]:
+    """(run, expired) for a certificate link's token: (None, False) when no link has it,
+    (None, True) when it expired; the run otherwise."""
+    link = (CertificateLink.objects.select_related("run", "run__subject")
+            .filter(token_hash=_token_hash(token or "")).first())
+    if link is None:
+        return None, False
+    if link.expires_at <= (now or timezone.now()):
+        return None, True
+    return link.run, False
+
+
+@transaction.atomic
+def purge_certificate_links(*, actor: Actor, now: datetime.datetime | None = None) -> int:
+    """Delete the links that expired (their hashes are of no use any more)."""
+    count, _rows = CertificateLink.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    if count:
+        audit.record(actor=actor, action="subjectdata.certificate_links_purged",
+                     detail={"count": count})
+    return count

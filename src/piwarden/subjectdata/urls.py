@@ -6,4 +6,5 @@ app_name = "subjectdata"
 urlpatterns = [
     path("exports/<uuid:archive_id>/", views.export, name="export"),
     path("certificates/<uuid:run_id>/", views.certificate, name="certificate"),
+    path("certificates/link/<str:token>/", views.certificate_link, name="certificate_link"),
 ]

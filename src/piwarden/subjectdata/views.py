@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from piwarden.audit.actors import Actor
-from piwarden.subjectdata import access, services
+from piwarden.subjectdata import access, services, source_labels
 from piwarden.subjectdata.models import ArchiveStatus, ErasureRun, ExportArchive, RunStatus
 
 
@@ -57,14 +57,35 @@ def export(request, archive_id):
     return response
 
 
+def _show_certificate(request, run, actor):
+    if run.status == RunStatus.DONE:
+        services.certificate_viewed(actor=actor, run=run)
+    if request.GET.get("format") == "json" and run.status == RunStatus.DONE:
+        return JsonResponse(run.certificate, json_dumps_params={"ensure_ascii": False})
+    erased = source_labels.rows(run.certificate.get("erased", []))
+    return render(request, "subjectdata/certificate.html", {
+        "run": run, "cert": run.certificate,
+        "erased": [row for row in erased if row.get("erased") or row.get("anonymized")],
+        "checked_empty": [row for row in erased
+                          if not (row.get("erased") or row.get("anonymized"))],
+        "kept": source_labels.rows(run.certificate.get("kept", []))})
+
+
 @never_cache
 def certificate(request, run_id):
     run = _get(ErasureRun, run_id)
     if (response := _gate(request, run)) is not None:
         return response
-    if run.status == RunStatus.DONE:
-        services.certificate_viewed(actor=Actor.person(run.subject), run=run)
-    if request.GET.get("format") == "json" and run.status == RunStatus.DONE:
-        return JsonResponse(run.certificate, json_dumps_params={"ensure_ascii": False})
-    return render(request, "subjectdata/certificate.html",
-                  {"run": run, "cert": run.certificate})
+    return _show_certificate(request, run, Actor.person(run.subject))
+
+
+@never_cache
+def certificate_link(request, token):
+    """The certificate behind the link e-mailed after a full deletion or a cancellation: no
+    login (there is no account any more), the token is the key. A wrong token is 404, an
+    expired one 410, each a page that says so; neither shows any certificate."""
+    run, expired = services.run_for_token(token)
+    if run is None:
+        return render(request, "subjectdata/certificate_link_invalid.html",
+                      {"expired": expired}, status=410 if expired else 404)
+    return _show_certificate(request, run, Actor.system("subjectdata.certificate_link"))

@@ -8,18 +8,20 @@ from django.views.decorators.http import require_GET
 from django.views.defaults import page_not_found
 
 from piwarden.catalog import selectors as catalog
-from piwarden.subjects.models import Subject
 
 
-@ensure_csrf_cookie  # its location demo posts a consent from JavaScript
+@ensure_csrf_cookie  # its location feature posts a consent from JavaScript
 @require_GET
 def home(request):
-    """The demo home page: what exists and where to find it."""
-    return render(
-        request,
-        "web/home.html",
-        {"catalog": catalog.summary(), "subject_count": Subject.objects.count()},
-    )
+    """The site's privacy center: what a person can do here, in their language."""
+    return render(request, "web/home.html")
+
+
+@require_GET
+def developers(request):
+    """Links for the people who run and integrate piwarden (API docs, console, health) and the
+    loaded catalog's figures; kept off the privacy center's home page."""
+    return render(request, "web/developers.html", {"catalog": catalog.summary()})
 
 
 @never_cache

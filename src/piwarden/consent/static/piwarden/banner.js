@@ -124,7 +124,7 @@
       else { box.checked = !!(current() && state.c[c.key]); if (c.separate) row.appendChild(el("small", {}, " " + T.separate)); }
       var details = el("details"), list = el("ul");
       details.appendChild(el("summary", {}, T.items));
-      c.items.forEach(function (i) { list.appendChild(el("li", {}, i.name + " (" + i.kind + ", " + (i.provider || i.party) + ", " + i.lifetime + "): " + i.description)); });
+      c.items.forEach(function (i) { list.appendChild(el("li", {}, i.name + " (" + i.kind_label + ", " + i.set_by + ", " + i.lifetime_label + "): " + i.description)); });
       details.appendChild(list);
       row.appendChild(details);
       form.appendChild(row);
@@ -184,8 +184,8 @@
   var api = me.getAttribute("data-api") || new URL(me.src, location.href).origin + "/api/v1/consent";
   var lang = (document.documentElement.lang || "en").toLowerCase().indexOf("zh") === 0 ? "zh-hans" : "en";
   var PURPOSE = "location.service", SCOPE = "separate.sensitive";
-  var T = lang === "en" ? {allow: "Allow", no: "Not now", title: "Use your precise location?"}
-    : {allow: "允许", no: "暂不", title: "使用您的精确位置？"};
+  var T = lang === "en" ? {allow: "I agree to this separate consent", no: "Not now", title: "Use your precise location?"}
+    : {allow: "我同意此项单独同意", no: "暂不", title: "使用您的精确位置？"};
   function csrf() { var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]*)/); return m ? m[1] : ""; }
   function ask(row) {
     return new Promise(function (resolve) {
@@ -193,9 +193,15 @@
       box.className = "pw-banner";
       box.setAttribute("role", "dialog");
       box.setAttribute("aria-label", T.title);
-      var h = document.createElement("h2"), p = document.createElement("p");
-      h.textContent = T.title; p.textContent = row.notice;
-      box.appendChild(h); box.appendChild(p);
+      var h = document.createElement("h2");
+      h.textContent = T.title;
+      box.appendChild(h);
+      /* the separate consent's own notice: what, why, for how long, the effect of refusing */
+      row.notice.split("\n").forEach(function (line) {
+        var p = document.createElement("p");
+        p.textContent = line;
+        box.appendChild(p);
+      });
       [["allow", true], ["no", false]].forEach(function (b) {
         var button = document.createElement("button");
         button.type = "button"; button.className = "pw-button"; button.textContent = T[b[0]];
@@ -206,10 +212,11 @@
       box.querySelector("button").focus();
     });
   }
-  function grant() {
+  function grant(row) {
     return fetch(api + "/me/purposes", {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()},
-      body: JSON.stringify({purpose: PURPOSE, scope: SCOPE, choice: "grant", lang: lang})})
+      body: JSON.stringify({purpose: PURPOSE, scope: SCOPE, choice: "grant", lang: lang,
+                            notice_digest: row.notice_digest})})
       .then(function (r) { if (r.status !== 201) throw new Error("consent not recorded"); });
   }
   window.piwarden = window.piwarden || {};
@@ -220,7 +227,7 @@
         var row = rows.filter(function (x) { return x.purpose === PURPOSE && x.scope === SCOPE; })[0];
         if (!row) throw new Error("location is not offered");
         if (row.state === "granted") return true;
-        return ask(row).then(function (yes) { return yes ? grant().then(function () { return true; }) : false; });
+        return ask(row).then(function (yes) { return yes ? grant(row).then(function () { return true; }) : false; });
       })
       .then(function (allowed) {
         if (!allowed) throw new Error("no consent to use location");

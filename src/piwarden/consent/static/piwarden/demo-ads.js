@@ -4,5 +4,5 @@
   localStorage.setItem("adp_profile", JSON.stringify({interests: ["demo"]}));
   window.pwDemoAdsRan = true;
   var status = document.getElementById("demo-ads");
-  if (status) status.textContent = "on";
+  if (status) status.textContent = status.dataset.on || "on";
 }());

@@ -7,5 +7,5 @@
   localStorage.setItem("pw_analytics_events", JSON.stringify(events.slice(-50)));
   window.pwDemoAnalyticsRan = true;
   var status = document.getElementById("demo-analytics");
-  if (status) status.textContent = "on";
+  if (status) status.textContent = status.dataset.on || "on";
 }());

@@ -64,7 +64,9 @@ class Command(BaseCommand):
                             help="web worker processes (default: twice the cores plus one)")
 
     def handle(self, *args, bind, workers, **options):
-        env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(_fresh_metrics_dir(bind))}
+        env = child_env(bind, os.environ)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(bind))
+        settings.PIWARDEN_SITE_URL = env.get("PIWARDEN_SITE_URL", settings.PIWARDEN_SITE_URL)
         children = [
             Child("web", [sys.executable, "-m", "gunicorn", "piwarden.wsgi:application",
                           "--config", "python:piwarden.gunicorn_conf",
@@ -88,6 +90,31 @@ class Command(BaseCommand):
             self.stdout.write("stopping…")
         finally:
             _stop([child.process for child in children if child.process])
+
+
+def site_url_for_bind(bind: str) -> str | None:
+    """The address links in messages should use for ``--bind HOST:PORT`` (``0.0.0.0`` and
+    ``::`` listen everywhere: links name 127.0.0.1); None for a ``unix:`` or ``fd://`` bind."""
+    if bind.startswith(("unix:", "fd://")):
+        return None
+    host, _sep, port = bind.rpartition(":")
+    if not port.isdigit():
+        host, port = bind, "8000"
+    host = host.strip("[]") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "0"):  # noqa: S104
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def child_env(bind: str, environ) -> dict:
+    """The environment of the web server and worker: ``PIWARDEN_SITE_URL`` follows ``--bind``
+    unless the operator set it (behind a proxy it names the public address)."""
+    env = dict(environ)
+    if not env.get("PIWARDEN_SITE_URL") and (url := site_url_for_bind(bind)):
+        env["PIWARDEN_SITE_URL"] = url
+    return env
 
 
 def _fresh_metrics_dir(bind: str) -> Path:

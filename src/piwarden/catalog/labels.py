@@ -55,6 +55,13 @@ def humanise(code) -> str:
     return (words[:1].upper() + words[1:]) if words else ""
 
 
+def _word(table: dict, code, lang: str | None) -> str:
+    """The table's words for ``code`` in the language; a code it lacks is humanised."""
+    if code in table:
+        return _in(lang, lambda: table[code])
+    return humanise(code)
+
+
 # ---------------------------------------------------------------------------------------------
 # Catalog names, cached per catalog freshness token
 # ---------------------------------------------------------------------------------------------
@@ -176,9 +183,7 @@ def basis(key, lang: str | None = None) -> str:
     name = _catalog_name("basis", key, lang)
     if name:
         return name
-    if key in _BASES:
-        return _in(lang, lambda: _BASES[key])
-    return humanise(key)
+    return _word(_BASES, key, lang)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -198,9 +203,7 @@ _SCOPES = {
 
 def scope(code, lang: str | None = None) -> str:
     """Consent scope (``general``, ``separate.sensitive``…) -> words."""
-    if code in _SCOPES:
-        return _in(lang, lambda: _SCOPES[code])
-    return humanise(code)
+    return _word(_SCOPES, code, lang)
 
 
 _STORAGE_KINDS = {
@@ -214,9 +217,7 @@ _STORAGE_KINDS = {
 
 def storage_kind(kind, lang: str | None = None) -> str:
     """``cookie``, ``local_storage``, ``session_storage``… -> "Local storage" / "本地存储"."""
-    if kind in _STORAGE_KINDS:
-        return _in(lang, lambda: _STORAGE_KINDS[kind])
-    return humanise(kind)
+    return _word(_STORAGE_KINDS, kind, lang)
 
 
 STORAGE_CATEGORY_ORDER = ("necessary", "preferences", "analytics", "advertising")
@@ -231,9 +232,7 @@ _STORAGE_CATEGORIES = {
 
 def storage_category(code, lang: str | None = None) -> str:
     """The banner's categories (``necessary``, ``preferences``…) -> words."""
-    if code in _STORAGE_CATEGORIES:
-        return _in(lang, lambda: _STORAGE_CATEGORIES[code])
-    return humanise(code)
+    return _word(_STORAGE_CATEGORIES, code, lang)
 
 
 _PARTIES = {
@@ -258,9 +257,7 @@ def provider(text, lang: str | None = None) -> str:
 
 def party(code, lang: str | None = None) -> str:
     """``first`` / ``third`` -> words."""
-    if code in _PARTIES:
-        return _in(lang, lambda: _PARTIES[code])
-    return humanise(code)
+    return _word(_PARTIES, code, lang)
 
 
 _ROLES = {
@@ -274,9 +271,7 @@ _ROLES = {
 
 def recipient_role(code, lang: str | None = None) -> str:
     """A recipient's legal role (``processor``, ``independent_handler``…) -> words."""
-    if code in _ROLES:
-        return _in(lang, lambda: _ROLES[code])
-    return humanise(code)
+    return _word(_ROLES, code, lang)
 
 
 _CONSENT_REQUIREMENTS = {
@@ -288,9 +283,7 @@ _CONSENT_REQUIREMENTS = {
 
 def consent_requirement(code, lang: str | None = None) -> str:
     """A purpose's consent requirement (``none``, ``consent``, ``separate``) -> words."""
-    if code in _CONSENT_REQUIREMENTS:
-        return _in(lang, lambda: _CONSENT_REQUIREMENTS[code])
-    return humanise(code)
+    return _word(_CONSENT_REQUIREMENTS, code, lang)
 
 
 _GRADES = {
@@ -303,9 +296,7 @@ _GRADES = {
 
 def grade(code, lang: str | None = None) -> str:
     """A category's grade (``personal``, ``sensitive``…) -> words."""
-    if code in _GRADES:
-        return _in(lang, lambda: _GRADES[code])
-    return humanise(code)
+    return _word(_GRADES, code, lang)
 
 
 _COUNTRIES = {

@@ -18,12 +18,12 @@ from django.test import Client
 from piwarden.accounts import services as accounts
 from piwarden.audit.actors import Actor
 from piwarden.caches import freshness
-from piwarden.rights import services
 from piwarden.subjectdata import services as subjectdata
 from piwarden.subjectdata.models import ErasureRun, ExportArchive
 from piwarden.subjects.models import SubjectKind
 from piwarden.subjects.services import create_subject
 from piwarden.vault import services as vault
+from tests.local_messages import route_messages_locally
 from tests.outbox.sending import send_queued
 
 PASSWORD = "violet-harbour-tram"
@@ -32,17 +32,8 @@ _numbers = itertools.count(1)
 
 @pytest.fixture(autouse=True)
 def rights_settings(settings, tmp_path):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PIWARDEN_SMS_BACKEND = "piwarden.accounts.sms.FileBackend"
-    settings.PIWARDEN_SMS_FILE = tmp_path / "sms.jsonl"
-    settings.PIWARDEN_AVATAR_DIR = tmp_path / "avatars"
-    settings.PIWARDEN_EXPORT_DIR = tmp_path / "exports"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DATA_DIR = tmp_path
+    route_messages_locally(settings, tmp_path)
     settings.PIWARDEN_CANCELLATION_COOLING_OFF_DAYS = 7
-    freshness.reset()
-    # Another test module may have cleared the engine's callbacks: ours must be there.
-    subjectdata.on_done(services.on_subjectdata_done)
     yield settings
     freshness.reset()
 

@@ -18,11 +18,10 @@ from piwarden.accounts.models import Account
 from piwarden.consent.models import ConsentEvent
 from piwarden.jobs.worker import Worker
 from piwarden.outbox import services as outbox
-from piwarden.rights import services as rights
 from piwarden.rights.models import RequestStatus, RightsRequest
-from piwarden.subjectdata import services as subjectdata
 from piwarden.subjectdata.models import ErasureRun, ExportArchive
 from piwarden.subjects.models import Subject, SubjectStatus
+from tests.local_messages import route_messages_locally
 
 PASSWORD = "violet-harbour-tram-9"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -34,15 +33,7 @@ def journey_settings(settings, tmp_path):
     message files in a temporary folder."""
     from piwarden.caches import freshness
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PIWARDEN_SMS_BACKEND = "piwarden.accounts.sms.FileBackend"
-    settings.PIWARDEN_SMS_FILE = tmp_path / "sms.jsonl"
-    settings.PIWARDEN_AVATAR_DIR = tmp_path / "avatars"
-    settings.PIWARDEN_EXPORT_DIR = tmp_path / "exports"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DATA_DIR = tmp_path
-    freshness.reset()
-    subjectdata.on_done(rights.on_subjectdata_done)  # another module may have cleared it
+    route_messages_locally(settings, tmp_path)
     mail.outbox = []
     yield settings
     freshness.reset()

@@ -22,7 +22,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from piwarden.audit.actors import Actor
-from piwarden.caches import freshness
 from piwarden.catalog import labels
 
 pytestmark = pytest.mark.django_db
@@ -220,20 +219,13 @@ def everything(settings, tmp_path, django_capture_on_commit_callbacks):
     from piwarden.web.management.commands.demo import DEMO_EMAIL, DEMO_PHONE
     from tests.accounts.test_id_info import ADULT_ID
     from tests.campaigns import factories
+    from tests.local_messages import route_messages_locally
     from tests.outbox.sending import send_queued
 
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.PIWARDEN_SMS_BACKEND = "piwarden.accounts.sms.FileBackend"
-    settings.PIWARDEN_SMS_FILE = tmp_path / "sms.jsonl"
-    settings.PIWARDEN_AVATAR_DIR = tmp_path / "avatars"
-    settings.PIWARDEN_EXPORT_DIR = tmp_path / "exports"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.DATA_DIR = tmp_path
+    route_messages_locally(settings, tmp_path)
     settings.PIWARDEN_CANCELLATION_COOLING_OFF_DAYS = 7
-    freshness.reset()
     decisions.clear_cache()
     labels.clear_cache()
-    subjectdata.on_done(rights.on_subjectdata_done)
     capture = django_capture_on_commit_callbacks
 
     with capture(execute=True):

@@ -83,6 +83,20 @@ def test_i17_1_step_one_lists_the_types_and_no_field_of_any_type(account):
         assert f'name="{name}"' not in body
 
 
+@pytest.mark.parametrize("type_", ["bogus", "cancellation", "%00", "access'\""])
+def test_i17_1_an_unknown_or_staff_only_type_shows_step_one_and_records_nothing(account,
+                                                                                 type_):
+    """A type a person cannot ask for this way (made up, or cancellation, which has its own
+    page) never reaches a form: step one again on GET, and a POST creates no request."""
+    client = login(account)
+    page = client.get("/privacy/requests/new/", {"type": type_})
+    assert page.status_code == 200 and 'href="?type=access"' in page.content.decode()
+    before = RightsRequest.objects.count()
+    response = client.post("/privacy/requests/new/", {"type": type_, "text": "x"})
+    assert response.status_code in (200, 400)
+    assert RightsRequest.objects.count() == before
+
+
 def test_i17_1_access_form_has_no_category_checkbox_purpose_or_correction_field(account):
     """Access: no "data to delete" checkboxes, no withdrawal or correction fields."""
     page = login(account).get("/privacy/requests/new/?type=access")

@@ -30,7 +30,7 @@ PG_BENCH_DB = "piwarden_bench_sharing"
 RECIPIENT, ACTIVITY = "affiliate.intron_group", "sharing.affiliates"
 NAMED = {"legal_name": "Intron Digital (Shenzhen) Co., Ltd.", "status": "active",
          "country": "CN", "contact": "privacy@affiliate.example.cn",
-         "uscc": "91440300MA5F00001A", "hosts": ["affiliate.example.cn"],
+         "uscc": "91440300MA5F0000X1", "hosts": ["affiliate.example.cn"],
          "categories": ["user.name", "user.contact", "user.account.id"],
          "purposes": ["sharing.affiliates"]}
 REFUSALS = 200

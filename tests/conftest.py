@@ -1,5 +1,7 @@
 """Shared fixtures. Tests run on whatever DATABASE_URL names (SQLite by default)."""
 
+import logging
+
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection, connections
@@ -80,6 +82,16 @@ def fresh_caches(settings, tmp_path):
     freshness.reset()
     decisions.clear_cache()
     selectors.clear_cache()
+
+
+@pytest.fixture
+def logged(caplog):
+    """Every log record at DEBUG, SQL statements with their parameters included."""
+    for name in ("", "django", "django.db.backends", "piwarden"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    connection.force_debug_cursor = True
+    yield caplog
+    connection.force_debug_cursor = False
 
 
 @pytest.fixture

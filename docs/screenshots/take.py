@@ -62,6 +62,10 @@ PAGES = {
     "certificate": ("person", "@certificate", "The deletion certificate of a deletion request"),
     "dashboard": ("staff", "/admin/dashboard/", "The operator dashboard in the staff console"),
     "audit": ("staff", "/admin/audit/auditevent/", "The console's audit trail"),
+    "discovery-findings": ("staff", "/admin/discovery/finding/", "PII discovery: what "
+                           "`piwarden discover` found where nobody declared it"),
+    "discovery-scan": ("staff", "/admin/discovery/scan/", "Scan a text for personal "
+                       "information (the console's page of the scan API)"),
 }
 
 
@@ -101,6 +105,7 @@ class Server:
         self.piwarden("collectstatic", "--noinput", "-v0")
         self.piwarden("catalog", "load")
         self.piwarden("demo")
+        self.piwarden("discover")
         self.piwarden("shell", "-c", ENROL.format(path=self.data / "staff-totp.json"))
 
     def start(self) -> None:

@@ -14,6 +14,7 @@ from piwarden.campaigns.api import router as campaigns_router
 from piwarden.catalog.api import router as catalog_router
 from piwarden.collection.api import router as collection_router
 from piwarden.consent.api import router as consent_router
+from piwarden.discovery.api import router as discovery_router
 from piwarden.errors import ServiceError
 from piwarden.incidents.api import router as incidents_router
 from piwarden.leads.api import router as leads_router
@@ -98,3 +99,4 @@ api.add_router("/authorities/", authorities_router)
 api.add_router("/publication/", publication_router)
 api.add_router("/transactions/", transactions_router)
 api.add_router("/transfers/", transfers_router)
+api.add_router("/discovery/", discovery_router)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "piwarden.exports",
     "piwarden.staffreads",
     "piwarden.dashboard",
+    "piwarden.discovery",
 ]
 
 MIDDLEWARE = [
@@ -388,6 +389,13 @@ PIWARDEN_INCIDENT_DRILL_DAYS = int(os.environ.get("PIWARDEN_INCIDENT_DRILL_DAYS"
 PIWARDEN_ANOMALY_PEOPLE_PER_MINUTE = int(
     os.environ.get("PIWARDEN_ANOMALY_PEOPLE_PER_MINUTE", "500"))
 PIWARDEN_WORKING_HOURS = os.environ.get("PIWARDEN_WORKING_HOURS", "08:00-20:00")
+
+# Discovery (docs/discovery.md): the application logs `piwarden discover` scans. piwarden logs
+# to stdout and stderr; a deployment that keeps them in files writes them under this folder
+# (or lists other files, comma-separated, in PIWARDEN_LOG_FILES).
+PIWARDEN_LOG_DIR = Path(os.environ.get("PIWARDEN_LOG_DIR", DATA_DIR / "logs"))
+PIWARDEN_LOG_FILES = [p.strip() for p in os.environ.get("PIWARDEN_LOG_FILES", "").split(",")
+                      if p.strip()]
 
 # Operations (docs/operations.md): /status answers 503 when the oldest due task has waited
 # longer than this, so a monitor pages someone.

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from piwarden.api import api
 from piwarden.dashboard import views as dashboard_views
+from piwarden.discovery import views as discovery_views
 from piwarden.roles import second_factor_views
 from piwarden.web import views
 
@@ -18,6 +19,8 @@ urlpatterns = [
     path("admin/second-factor/", second_factor_views.enrol_view, name="staff_second_factor"),
     path("admin/dashboard/", admin.site.admin_view(dashboard_views.dashboard),
          name="console_dashboard"),
+    path("admin/discovery/scan/", admin.site.admin_view(discovery_views.scan),
+         name="discovery_scan"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("account/", include("piwarden.accounts.urls")),

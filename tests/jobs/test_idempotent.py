@@ -10,8 +10,8 @@ alerts.notify_staff, consent.run_due_erasures, subjectdata.build_export_task,
 subjectdata.run_erasure_task, subjectdata.expire_exports_task, sharing.delivery.push_provision,
 sharing.daily_checks, jobs.ping, jobs.prune, notify.run_campaign, notify.deliver_chunk,
 notify.sync_campaign, incidents.run_checks, sites.run_due, sites.clean_up,
-publication.run_sweep, transfers.remind, roles.maintain, audit.scan_anomalies.
-``test_every_task_in_src_is_covered`` keeps the list whole.
+publication.run_sweep, transfers.remind, roles.maintain, audit.scan_anomalies,
+discovery.screen_events. ``test_every_task_in_src_is_covered`` keeps the list whole.
 """
 
 import datetime
@@ -59,7 +59,7 @@ COVERED = {
     "piwarden.incidents.tasks.run_checks", "piwarden.sites.tasks.run_due",
     "piwarden.sites.tasks.clean_up", "piwarden.publication.tasks.run_sweep",
     "piwarden.transfers.tasks.remind", "piwarden.roles.tasks.maintain",
-    "piwarden.audit.tasks.scan_anomalies",
+    "piwarden.audit.tasks.scan_anomalies", "piwarden.discovery.tasks.screen_events",
 }
 
 
@@ -472,4 +472,20 @@ def test_anomaly_scan_twice_alerts_once(twice):
     before = effects()
     first, second, after = twice(tasks.scan_anomalies.call)
     assert first["bulk_read"] == 1 and second.get("bulk_read", 0) == 0
+    assert after["alerts"] == before["alerts"] + 1
+
+
+def test_event_scan_twice_redacts_and_alerts_once(person, twice):
+    """A planted e-mail in a stored event: the first run redacts and alerts, the second starts
+    after the first one's cursor and finds nothing."""
+    from piwarden.collection.models import Event
+    from piwarden.discovery import tasks
+
+    ago = timezone.now() - datetime.timedelta(hours=1)
+    Event.objects.create(source="tests", event_id="e1", subject=person, kind="page_view",
+                         activity="log.access", occurred_at=ago, received_at=ago,
+                         url="https://www.example.cn/?to=zhang.san@example.com")
+    before = effects()
+    first, second, after = twice(tasks.screen_events.call)
+    assert first["found"] == {"email": 1} and second["rows"] == 0
     assert after["alerts"] == before["alerts"] + 1

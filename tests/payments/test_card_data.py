@@ -1,14 +1,12 @@
 """Card numbers, CVVs and payment passwords are refused before anything is stored, and no
 payment data reaches the database in plaintext or the logs."""
 
-import logging
 import re
 
 import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.core import serializers
-from django.db import connection
 
 from piwarden.payments import carddata
 from piwarden.payments.models import Order, PaymentProfile, Transaction
@@ -24,16 +22,6 @@ def _dump() -> str:
     parts = [serializers.serialize("json", model.objects.all()) for model in apps.get_models()]
     parts += [str(s.get_decoded()) for s in Session.objects.all()]
     return "\n".join(parts)
-
-
-@pytest.fixture
-def logged(caplog):
-    """Every log record at DEBUG, SQL statements with their parameters included."""
-    for name in ("", "django", "django.db.backends", "piwarden"):
-        caplog.set_level(logging.DEBUG, logger=name)
-    connection.force_debug_cursor = True
-    yield caplog
-    connection.force_debug_cursor = False
 
 
 def _log_text(caplog) -> str:

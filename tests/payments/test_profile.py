@@ -68,6 +68,10 @@ def test_notice_version(account, version, status, code):
 
 @pytest.mark.parametrize(("overrides", "code"), [
     ({"tax_id": "91110000600037341X"}, "TAX_ID_INVALID"),
+    # The code's own check character is right, the organisation code's (GB 11714) is not:
+    # refused as everywhere else in the project (``identifiers.is_uscc``).
+    ({"tax_id": "91350100M000100Y56"}, "TAX_ID_INVALID"),
+    ({"tax_id": "91990000600037341B"}, "TAX_ID_INVALID"),  # 99: no such region
     ({"tax_id": None}, "COMPANY_INVOICE_INCOMPLETE"),
     ({"id_number": "110101199003071234"}, "ID_CHECKSUM_INVALID"),
     ({"invoice_type": "friend"}, "INVOICE_TYPE_INVALID"),
@@ -77,6 +81,14 @@ def test_invalid_details_are_refused(account, overrides, code):
     response = put_profile(logged_in_client(account), details(**overrides))
     assert (response.status_code, response.json()["error"]["code"]) == (422, code)
     assert not _payment_values(account.subject).exists()
+
+
+def test_tax_id_as_typed_is_compacted(account):
+    """Spaces, dashes and lower case are accepted and stored compact."""
+    response = put_profile(logged_in_client(account),
+                           details(tax_id="91350100-m000 100y43"))
+    assert response.status_code == 200, response.content
+    assert response.json()["tax_id"] == "9135**********0Y43"
 
 
 def test_personal_invoice_needs_no_tax_id(account):

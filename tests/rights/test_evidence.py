@@ -93,7 +93,10 @@ def test_one_key_opens_each_of_the_persons_files_and_an_email_is_a_download(acco
     page = _staff("view_rightsrequest", "view_evidence")
     assert page.get(_url(first)).content == LETTER
     response = page.get(_url(second))
-    assert response.content == MAIL and response["Content-Type"] == "message/rfc822"
+    # a text attachment is screened before it is sealed (discovery.screening): the marker is
+    # an ID number with a wrong check character, which collection redacts too
+    assert response.content == MAIL.replace(MARKER[15:], b"[REDACTED]")
+    assert response["Content-Type"] == "message/rfc822"
     assert response["Content-Disposition"].startswith("attachment")
     # each file is bound to its own request: swapped files do not open
     key = vault.reveal(actor=SYSTEM, subject=account.subject, field=services.EVIDENCE_KEY,

@@ -12,25 +12,25 @@ from piwarden.catalog.services import load_catalog
 NAMED = {
     "processor.messaging": {
         "legal_name": "Example SMS Co., Ltd.", "status": "active", "country": "CN",
-        "contact": "dpo@sms.example.cn", "uscc": "91310000MA1FL0000N",
+        "contact": "dpo@sms.example.cn", "uscc": "91310000MA1FL0007C",
         "hosts": ["127.0.0.1", "sms.example.cn"],
         "categories": ["user.contact.phone", "user.contact.email", "user.name"],
         "purposes": ["security", "incident.notification", "sharing.processors"]},
     "partner.business": {
         "legal_name": "Example Service Partner Co., Ltd.", "status": "active", "country": "CN",
-        "contact": "privacy@partner.example.cn", "uscc": "91110108MA00AAAA03",
+        "contact": "privacy@partner.example.cn", "uscc": "91110108MA00AAAA4F",
         "hosts": ["127.0.0.1"],
         "categories": ["user.name", "user.contact", "user.address", "user.account.id"],
         "purposes": ["sharing.processors"]},
     "affiliate.intron_group": {
         "legal_name": "Intron Digital (Shenzhen) Co., Ltd.", "status": "active",
         "country": "CN", "contact": "privacy@affiliate.example.cn",
-        "uscc": "91440300MA5F00001A", "hosts": ["127.0.0.1"],
+        "uscc": "91440300MA5F0000X1", "hosts": ["127.0.0.1"],
         "categories": ["user.name", "user.contact", "user.account.id"],
         "purposes": ["sharing.affiliates"]},
     "partner.advertising": {
         "legal_name": "Example Ads Co., Ltd.", "status": "active", "country": "CN",
-        "contact": "privacy@ads.example.cn", "uscc": "91310000MA1FL0000N",
+        "contact": "privacy@ads.example.cn", "uscc": "91310000MA1FL0007C",
         "hosts": ["ads.example.cn"], "script_hosts": ["https://cdn.ads.example.cn"],
         "categories": ["derived.statistics"], "purposes": ["statistics.sharing"]},
     "processor.data_storage": {

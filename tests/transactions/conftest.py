@@ -25,7 +25,7 @@ from tests.sharing.conftest import (  # noqa: F401  (fixtures)
 
 ACQUIRER = {
     "legal_name": "Example Acquirer (Shanghai) Co., Ltd.", "status": "active", "country": "CN",
-    "contact": "privacy@acquirer.example.cn", "uscc": "91310000MA1FL0001R",
+    "contact": "privacy@acquirer.example.cn", "uscc": "91310000MA1FL00157",
     "hosts": ["127.0.0.1"],
     "categories": ["user.name", "user.contact", "user.account.id"],
     "purposes": ["transfer.corporate"]}

@@ -14,6 +14,7 @@ Every offending page and string is reported at once.
 import json
 import re
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import pytest
 from django.core import mail
@@ -23,6 +24,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from piwarden.audit.actors import Actor
 from piwarden.catalog import labels
+from piwarden.discovery import scan
 
 pytestmark = pytest.mark.django_db
 
@@ -356,10 +358,13 @@ def _client(lang: str) -> Client:
 
 
 def test_i17_3_no_page_shows_a_raw_code_in_either_language(everything):
-    """Every privacy-center page, signed in (a person with data everywhere), signed out and as
+    """P-4 and issue 17 point 3: no page has a link carrying PI, or shows an internal code.
+
+    Every privacy-center page, signed in (a person with data everywhere), signed out and as
     a partner's campaign staff, in English and Chinese, and the deletion certificate: no
-    internal code in the visible text, no English sentence on a Chinese page. All offences
-    are listed at once."""
+    internal code in the visible text, no English sentence on a Chinese page, and no URL in a
+    link, image or form (percent-decoded) in which the PII detectors find anything (P-4: URLs
+    never carry PI). All offences are listed at once."""
     urls, missing = page_urls(everything)
     assert not missing, f"pages with parameters and no sample in SAMPLES: {missing}"
     assert any("/privacy/data/certificates/" in u for u in urls), "no certificate page checked"
@@ -387,8 +392,21 @@ def test_i17_3_no_page_shows_a_raw_code_in_either_language(everything):
                 found += offences("".join(parsed.english), "en", allowed)
                 for line in dict.fromkeys(found):
                     report.append(f"[{lang} {who} {response.status_code}] {url}: {line}")
+                for link in _links(response.content.decode()):
+                    for finding in scan(unquote(link)):
+                        report.append(f"[{lang} {who}] {url}: a link carries {finding.type}")
     assert seen > 40
     assert not report, f"{len(report)} raw codes or untranslated texts:\n" + "\n".join(report)
+
+
+def _links(html: str) -> list[str]:
+    return re.findall(r'(?:href|src|action|formaction)="([^"]*)"', html)
+
+
+def test_p_4_the_link_check_finds_pi_in_a_query_string():
+    """P-4: the link check itself finds an e-mail address in a percent-encoded query."""
+    html = '<a href="/x?next=%2Fy%3Fmail%3Dzhang.san%40example.com">x</a><img src="/a.png">'
+    assert [f.type for link in _links(html) for f in scan(unquote(link))] == ["email"]
 
 
 def test_i17_3_the_checker_finds_each_kind_of_code():

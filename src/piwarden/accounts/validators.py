@@ -10,8 +10,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from stdnum.cn import ric
+from django.utils.translation import gettext_noop
 
+from piwarden import identifiers
 from piwarden.accounts.errors import AccountError
 from piwarden.accounts.models import IdType
 
@@ -26,6 +27,11 @@ PASSWORD_VALIDATORS = [
 MAX_PASSWORD = 256
 ADDRESS_PARTS = ("province", "city", "district", "street", "postcode")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ID_MESSAGES = {
+    "ID_NUMBER_INVALID": gettext_noop("A Resident ID number has 17 digits and a check digit."),
+    "ID_CHECKSUM_INVALID": gettext_noop("The check digit of this ID number is wrong."),
+    "ID_BIRTH_DATE_INVALID": gettext_noop("The birth date in this ID number is not valid."),
+}
 
 
 def phone(value: str) -> str:
@@ -101,8 +107,8 @@ def address(data) -> str:
 def id_number(id_type: str, value: str) -> tuple[str, datetime.date | None]:
     """The normalized number and, for a PRC Resident ID, the birth date it encodes.
 
-    The check digit (GB 11643, ISO 7064 MOD 11-2) and a real, past birth date are checked;
-    the region code is not, since ``ric.is_valid`` rejects some real numbers on it.
+    The check digit (GB 11643, ISO 7064 MOD 11-2) and a real, past birth date are checked
+    (``piwarden.identifiers``); the region code is not, since a form takes what the card says.
     """
     if id_type not in IdType.values:
         raise AccountError("ID_TYPE_INVALID", _("Choose a known type of ID document."),
@@ -113,20 +119,10 @@ def id_number(id_type: str, value: str) -> tuple[str, datetime.date | None]:
             raise AccountError("ID_NUMBER_INVALID", _("This ID number is not valid."),
                                field="id_number")
         return number, None
-    if not re.fullmatch(r"\d{17}[\dX]", number):
-        raise AccountError("ID_NUMBER_INVALID",
-                           _("A Resident ID number has 17 digits and a check digit."),
-                           field="id_number")
-    if ric.calc_check_digit(number) != number[-1]:
-        raise AccountError("ID_CHECKSUM_INVALID",
-                           _("The check digit of this ID number is wrong."), field="id_number")
-    try:
-        born = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        born = None
-    if born is None or born.year < 1900 or born > timezone.localdate():
-        raise AccountError("ID_BIRTH_DATE_INVALID",
-                           _("The birth date in this ID number is not valid."), field="id_number")
+    problem = identifiers.resident_id_problem(number, timezone.localdate())
+    if problem is not None:
+        raise AccountError(problem, _(_ID_MESSAGES[problem]), field="id_number")
+    born = identifiers.resident_id_birth_date(number)
     return number, born
 
 

@@ -4,7 +4,7 @@ Each writes its audit record in the same transaction.
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,6 +24,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Channel
+from piwarden.discovery import screening
 from piwarden.errors import ServiceError
 from piwarden.leads import services as leads
 from piwarden.subjects.models import Subject, SubjectKind
@@ -43,6 +44,7 @@ FIELDS = {
 SCAN_KEY = "campaigns_scan_key"
 SCAN_KIND = "campaigns.scan"  # the sealed file's kind (vault/files.py), bound to the entry id
 MAX_TEXT = 100
+TYPED = ("name", "title", "occupation")  # free text written on the form (screened)
 
 
 class CampaignError(ServiceError):
@@ -160,6 +162,18 @@ def _clean(values: EntryValues) -> EntryValues:
                        occupation=occupation)
 
 
+def _field_of(key: str) -> str:
+    return next(field for field, (_category, form_key) in FIELDS.items() if form_key == key)
+
+
+@sensitive_variables("values")
+def _screen(values: EntryValues, *, actor: Actor, subject: Subject, source: str) -> EntryValues:
+    """The typed values with the PI the campaign may not keep redacted (discovery.screening)."""
+    return replace(values, **{key: screening.screen(
+        getattr(values, key), actor=actor, subject=subject, purpose=PURPOSE,
+        field=_field_of(key), source=source, max_length=MAX_TEXT).text for key in TYPED})
+
+
 def validate_entry(*, values: EntryValues, scan) -> None:
     """Raise CampaignError as ``record_entry`` would, storing nothing (for forms)."""
     _clean(values)
@@ -209,6 +223,7 @@ def record_entry(*, actor: Actor, campaign: Campaign, recorded_by, via: str,
                               channel=Channel.OFFLINE,
                               evidence=ContentFile(blob, name=f"{entry_id}.scan"),
                               evidence_sealed=True)
+        cleaned = _screen(cleaned, actor=actor, subject=subject, source="campaigns.entry")
         given = []
         for field, (_category, form_key) in FIELDS.items():
             value = getattr(cleaned, form_key)
@@ -287,6 +302,9 @@ def correct(*, owner: Subject, entry: CampaignEntry, key: str, value: str) -> No
     current = owner_values(owner=owner, entry=entry)
     cleaned = _clean(EntryValues(**{**{k: v or "" for k, v in current.items()}, key: value}))
     new = getattr(cleaned, key)
+    if key in TYPED:
+        new = screening.screen(new, actor=actor, subject=entry.subject, purpose=PURPOSE,
+                               field=field, source="campaigns.correct", max_length=MAX_TEXT).text
     if new:
         vault.put(actor=actor, subject=entry.subject, field=field, value=new, purpose=PURPOSE)
     else:

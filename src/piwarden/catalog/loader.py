@@ -13,8 +13,8 @@ from pathlib import Path
 
 import yaml
 from jsonschema import Draft202012Validator
-from stdnum.cn import uscc as cn_uscc
 
+from piwarden import identifiers
 from piwarden.subjects.models import SubjectKind
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
@@ -197,7 +197,7 @@ def _check_recipient(key: str, recipient: dict, cats: dict, purposes: dict,
         report.add((*where, "status"), f"recipient '{key}' is active but has no legal_name "
                    "or country; keep it a draft until it is named")
     uscc = recipient.get("uscc")
-    if uscc and not cn_uscc.is_valid(uscc):
+    if uscc and not identifiers.is_uscc(uscc):
         report.add((*where, "uscc"), f"'{uscc}' is not a valid Unified Social Credit Code "
                    "(its check character is wrong)")
     if (recipient["status"] == "active" and recipient["legal_name"]

@@ -12,6 +12,7 @@ class Scope(models.TextChoices):
     CONSENT_READ = "consent:read", "Read people's consent records"
     CONSENT_WRITE = "consent:write", "Record consent choices people made on the website"
     COLLECTION_WRITE = "collection:write", "Send device, log and location events"
+    DISCOVERY_SCAN = "discovery:scan", "Scan texts for personal information"
     LEADS_WRITE = "leads:write", "Submit leads left on the website"
     METRICS_READ = "metrics:read", "Read the Prometheus metrics (no PI)"
     PARTNERS_IMPORT = "partners:import", "Submit PI received from a partner, with its authorization"
@@ -31,6 +32,7 @@ SCOPE_PERMISSIONS = {
     Scope.CONSENT_READ: "consent.view_consentevent",
     Scope.CONSENT_WRITE: "consent.add_consentevent",
     Scope.COLLECTION_WRITE: "collection.add_event",
+    Scope.DISCOVERY_SCAN: "discovery.view_finding",
     Scope.LEADS_WRITE: "leads.add_lead",
     Scope.METRICS_READ: "jobs.view_job",
     Scope.PARTNERS_IMPORT: "partners.add_partnerrecord",

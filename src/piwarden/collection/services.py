@@ -42,7 +42,7 @@ from piwarden.audit.models import Outcome
 from piwarden.caches import freshness
 from piwarden.catalog import selectors as catalog
 from piwarden.collection import minimize, rows
-from piwarden.collection.models import DeviceLink
+from piwarden.collection.models import DeviceLink, Event
 from piwarden.consent import decisions
 from piwarden.consent.models import Visitor
 from piwarden.errors import ServiceError
@@ -586,3 +586,22 @@ def _store_links(links: dict) -> None:
          for (s, d), seen in links.items() if (s, d) not in have], ignore_conflicts=True)
     for pair, pk in have.items():
         DeviceLink.objects.filter(pk=pk, last_seen__lt=links[pair]).update(last_seen=links[pair])
+
+
+EVENTS_SCREENED = "collection.events_screened"
+
+
+@transaction.atomic
+def redact_events(*, actor: Actor, changes: dict[int, dict[str, str]], found: dict[str, int],
+                  categories: list[str], first_id: int, last_id: int, rows: int) -> int:
+    """Overwrite stored event fields with their redacted text (the background scan,
+    ``discovery.screening.screen_events``) and record the batch scanned: ids, counts by type,
+    never a value. The record's ``last_id`` is where the next scan starts."""
+    for pk, fields in changes.items():
+        Event.objects.filter(pk=pk).update(**fields)
+    people = set(Event.objects.filter(pk__in=list(changes), subject__isnull=False)
+                 .values_list("subject_id", flat=True))
+    audit.record(actor=actor, action=EVENTS_SCREENED, categories=categories,
+                 detail={"first_id": first_id, "last_id": last_id, "rows": rows,
+                         "found": found, "events_redacted": len(changes)}, subjects=people)
+    return len(changes)

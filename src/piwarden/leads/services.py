@@ -7,7 +7,7 @@ the ticked "you may contact me" box, which is recorded in the consent ledger as 
 ``lead.callback``; without it nothing is stored (the purpose rests on consent alone).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -24,6 +24,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Channel
+from piwarden.discovery import screening
 from piwarden.errors import ServiceError
 from piwarden.leads.models import Lead, LeadChannel, LeadStatus
 from piwarden.sites import guard
@@ -110,6 +111,16 @@ def clean(submission: Submission) -> Submission:
     return Submission(phone=phone, email=email, name=name, message=message)
 
 
+@sensitive_variables("data")
+def _screen(data: Submission, *, actor: Actor, subject: Subject) -> Submission:
+    """The free text with the PI the call-back may not keep redacted (discovery.screening)."""
+    return replace(data, **{key: screening.screen(
+        getattr(data, key), actor=actor, subject=subject, purpose=PURPOSE, field=field,
+        source="leads.submit", max_length=limit).text
+        for key, field, limit in (("name", "name", MAX_NAME),
+                                  ("message", "leads_message", MAX_MESSAGE))})
+
+
 def _lead_subject(data: Submission) -> Subject | None:
     """The active lead subject that already holds this phone number or e-mail address, locked
     (as ``subjectdata.retire_emptied`` locks it), so a concurrent erasure cannot retire it
@@ -154,6 +165,7 @@ def _store(*, data: Submission, channel: str, notice_version: str, text: str, ip
     event = consent.grant(actor=actor, subject=subject, purpose=PURPOSE, notice_text=text,
                           channel=Channel.API if channel == LeadChannel.API else Channel.WEB,
                           ip=ip, user_agent=user_agent)
+    data = _screen(data, actor=actor, subject=subject)
     given = []
     for field, (_category, key) in FIELDS.items():
         value = getattr(data, key)
@@ -247,6 +259,9 @@ def correct(*, owner: Subject, lead: Lead, key: str, value: str) -> None:
     else:
         value = getattr(clean(Submission(**{key: value})), key)
     actor = Actor.person(owner)
+    if key == "name":
+        value = screening.screen(value, actor=actor, subject=lead.subject, purpose=PURPOSE,
+                                 field="name", source="leads.correct", max_length=MAX_NAME).text
     vault.put(actor=actor, subject=lead.subject, field=fields[key], value=value, purpose=PURPOSE)
     audit.record(actor=actor, action="leads.corrected", subject=lead.subject, obj=lead,
                  categories=[FIELDS[fields[key]][0]], purpose=PURPOSE, legal_basis="consent",

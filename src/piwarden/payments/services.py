@@ -14,8 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
-from stdnum.cn import uscc
 
+from piwarden import identifiers
 from piwarden.accounts import validators
 from piwarden.accounts.errors import AccountError
 from piwarden.accounts.models import Account
@@ -25,6 +25,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.decisions import decide
 from piwarden.consent.erasure import covered
+from piwarden.discovery import screening
 from piwarden.errors import ServiceError
 from piwarden.payments import carddata, conf
 from piwarden.payments.models import (
@@ -103,9 +104,15 @@ def profile_exempt(data: dict) -> frozenset[str]:
             exempt.add("id_number")
     except AccountError:
         pass
-    if uscc.is_valid(str(data.get("tax_id") or "")):
+    if identifiers.is_uscc(_compact_uscc(data.get("tax_id"))):
         exempt.add("tax_id")
     return frozenset(exempt)
+
+
+def _compact_uscc(value) -> str:
+    """A tax id as typed (spaces, dashes, lower case) in the form ``identifiers.is_uscc``
+    checks."""
+    return re.sub(r"[\s-]", "", str(value or "")).upper()
 
 
 @sensitive_variables("data", "values")
@@ -130,11 +137,11 @@ def _clean_profile(data: dict) -> tuple[dict[str, str], str, str]:
             raise PaymentError(422, "COMPANY_INVOICE_INCOMPLETE",
                                _("A company invoice needs the company title and its tax id."),
                                fields=["invoice_title", "tax_id"])
-        if not uscc.is_valid(values["tax_id"]):
+        values["tax_id"] = _compact_uscc(values["tax_id"])
+        if not identifiers.is_uscc(values["tax_id"]):
             raise PaymentError(422, "TAX_ID_INVALID",
                                _("This is not a valid Unified Social Credit Code."),
                                fields=["tax_id"])
-        values["tax_id"] = uscc.compact(values["tax_id"])
     address = data.get("address")
     if address:
         values["address"] = address if isinstance(address, str) else json.dumps(address)
@@ -180,6 +187,10 @@ def save_profile(*, account: Account, data: dict, consent_given: bool,
             raise PaymentError(403, "SEPARATE_CONSENT_REQUIRED",
                                _("Payment and invoice details are saved only with your separate "
                                  "consent."), fields=["consent"])
+        if "remarks" in values:
+            values["remarks"] = screening.screen(
+                values["remarks"], actor=actor, subject=subject, purpose=PURPOSE,
+                field=FIELDS["remarks"], source="payments.save_profile", max_length=1000).text
         profile, _created = PaymentProfile.objects.get_or_create(subject=subject)
         for name, value in values.items():
             vault.put(actor=actor, subject=subject, field=FIELDS[name], value=value,

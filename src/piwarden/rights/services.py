@@ -22,6 +22,7 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor
 from piwarden.catalog import labels
 from piwarden.catalog.models import DataCategory, Purpose
+from piwarden.discovery import screening
 from piwarden.errors import ServiceError
 from piwarden.jobs.services import enqueue_with_caller
 from piwarden.rights import deadlines, notify
@@ -239,11 +240,16 @@ def submit(*, actor: Actor, subject: Subject, type: str, channel: str, params: d
     req = RightsRequest(subject=subject, type=type_, channel=channel, received_at=received,
                         due_date=due, due_provisional=provisional, params=clean,
                         has_details=bool(text.strip()))
+    text = screening.screen(text.strip(), actor=actor, subject=subject, purpose=PURPOSE,
+                            field=DETAILS_FIELD, source="rights.submit", max_length=4000,
+                            expected=_typed_categories(clean)).text
     if evidence:
-        _seal_evidence(actor, req, evidence)
+        _seal_evidence(actor, req, screening.screen_upload(
+            evidence, actor=actor, subject=subject, purpose=PURPOSE, field=EVIDENCE_KEY,
+            source="rights.submit"))
     req.save()
-    if text.strip():
-        _store_details(actor, req, text.strip())
+    if text:
+        _store_details(actor, req, text)
     RequestEvent.objects.create(request=req, status_to=S.RECEIVED, actor=str(actor))
     _audit(actor, "request_received", req, {"channel": channel, "due_date": due.isoformat(),
                                             "provisional": provisional})
@@ -253,6 +259,14 @@ def submit(*, actor: Actor, subject: Subject, type: str, channel: str, params: d
             return verify(actor=actor, rights_request=req)
     _notify(req)
     return req
+
+
+def _typed_categories(params: dict) -> list[str]:
+    """A correction's text is the new value of its field: that field's category is expected
+    in it (an ID number corrected stays an ID number)."""
+    from piwarden.accounts.services import FIELDS
+
+    return [FIELDS[params["field"]][1]] if "field" in params else []
 
 
 def _seal_evidence(actor: Actor, req: RightsRequest, upload) -> None:

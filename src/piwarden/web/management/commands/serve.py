@@ -132,6 +132,7 @@ def _schedule_recurring_jobs() -> None:
     daily pruning of succeeded jobs (jobs.md)."""
     from piwarden.audit import tasks as audit
     from piwarden.collection import tasks as collection
+    from piwarden.discovery import tasks as discovery
     from piwarden.incidents import tasks as incidents
     from piwarden.jobs import tasks as jobs
     from piwarden.outbox import tasks as outbox
@@ -151,6 +152,7 @@ def _schedule_recurring_jobs() -> None:
     transfers.ensure_scheduled()  # mechanisms expiring, standard contracts to file (daily)
     roles.ensure_scheduled()  # grants expiring, access review (staff.md), every 15 minutes
     audit.ensure_scheduled()  # anomaly alerts from the audit trail, every minute
+    discovery.ensure_scheduled()  # PI left in stored events redacted (discovery.md), 15 min
 
 
 def _die_with_parent() -> None:

@@ -1,0 +1,525 @@
+"""The detectors: one pass over a text finds every kind of identifier ``TYPES`` names.
+
+Why not one big regular expression: a pattern per identifier, each with look-arounds for its
+boundaries, makes the regex engine try every pattern at every character, which on mixed
+Chinese and English text runs at a few thousand documents a second. Here the text is looked
+at only where an identifier can start:
+
+1. ``prefilter.places``: one Hyperscan pass over the text's bytes marks where the shape of
+   some identifier begins (dates, times, amounts and versions match none);
+2. ``@`` and ``%40``: an e-mail address, its local part read leftwards;
+3. the first IPv6 shape the prefilter marked: its colons are walked from there;
+4. the digit runs at the marked places (``_RUN``: the single separators people write inside
+   numbers, a space, hyphen, dot or closing parenthesis, are kept). A run is cut into groups,
+   and windows of whole groups are judged from the longest: ``+86 139 1234 5678`` is one
+   mobile number, ``2024-05-12 13912345678`` a date and a mobile number.
+
+Validators (``piwarden.identifiers``) run only on these candidates: check digits, real birth
+dates, numbering ranges. Boundaries are "no digit (and no letter making one opaque token)
+next to it", never ``\\b``, so a number glued to Chinese characters (``身份证110101…已上传``)
+is found and a number inside a longer one, a hash or a version string is not.
+"""
+
+import datetime
+import ipaddress
+import re
+from typing import NamedTuple
+
+from piwarden import identifiers
+from piwarden.discovery import prefilter
+
+TYPES = {
+    "cn_resident_id": "user.id_info",
+    "cn_passport": "user.id_info",
+    "us_ssn": "user.id_info",
+    "cn_mobile": "user.contact.phone",
+    "us_phone": "user.contact.phone",
+    "uk_phone": "user.contact.phone",
+    "email": "user.contact.email",
+    "bank_card": "user.financial.bank_account",
+    "bank_account": "user.financial.bank_account",
+    "ipv4": "user.log.ip_address",
+    "ipv6": "user.log.ip_address",
+    "cn_uscc": "business.registration",
+}
+REDACTED = "[REDACTED]"
+_CHINA = datetime.timezone(datetime.timedelta(hours=8))
+
+
+class Finding(NamedTuple):
+    """One identifier in a text: ``text[start:end]`` (Python string indices, i.e. code points)."""
+
+    type: str
+    start: int
+    end: int
+    confidence: float
+    category: str
+
+
+def _finding(kind: str, start: int, end: int, confidence: float) -> Finding:
+    return Finding(kind, start, end, confidence, TYPES[kind])
+
+
+# Digit runs with the separators written inside numbers, at most one between two groups; a
+# lone group of fewer than 7 digits is no identifier and is not even matched.
+_SEP = r"(?:[ .\-]|\)[ \-]?)"
+_RUN = re.compile(rf"[0-9]{{7,}}(?:{_SEP}[0-9]+)*|[0-9]{{1,6}}(?:{_SEP}[0-9]+)+")
+_GROUP = re.compile(r"[0-9]+")
+# Runs that are a date (and hour), or dotted but neither an address nor a phone number: no
+# window of them can be an identifier, so they are passed over before they are cut up.
+_DATE = re.compile(r"(?:19|20)[0-9]{2}([-./])[01]?[0-9]\1[0-3]?[0-9](?: [0-2]?[0-9])?")
+_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9]{3}\.[0-9]{3,4}\.[0-9]{4}")
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+_DIGITS = frozenset("0123456789")
+_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_UPPER = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_EMAIL_LOCAL = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ._%+-")
+_EMAIL_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
+                           r"(?![A-Za-z0-9-])")
+_IPV6 = re.compile(r"[0-9A-Fa-f:]{2,39}(?:\.[0-9]{1,3}){0,3}")
+# "logo@2x.png" is an image at twice the resolution, not an address.
+_FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif",
+                              "tiff", "avif", "js", "css", "map", "pdf", "html", "htm", "json",
+                              "xml", "txt", "csv", "zip", "gz", "woff", "woff2", "ttf", "mp4"})
+_SCALE = re.compile(r"[0-9]+(?:\.[0-9]+)?x\.", re.IGNORECASE)
+# Full-width digits, letters, "@" and "+" (what a Chinese input method types in its full-width
+# mode), each mapped to its ASCII character, so offsets stay the same. Full-width punctuation
+# (，：（）) keeps its meaning: it ends clauses and bounds numbers as it is.
+_FULL_WIDTH = re.compile("[\uff10-\uff19\uff20-\uff3a\uff41-\uff5a\uff0b]")
+_HALF_WIDTH = {wide: wide - 0xFEE0 for wide in (*range(0xFF10, 0xFF1A), *range(0xFF20, 0xFF3B),
+                                                *range(0xFF41, 0xFF5B), 0xFF0B)}
+_AT = re.compile("@|%40")
+_HEX = frozenset("0123456789abcdefABCDEF")
+_PLAIN_SEPS = frozenset({" ", "-"})
+_NO_SEPS: frozenset[str] = frozenset()
+_DOT = frozenset({"."})
+_PHONE_SEPS = frozenset({" ", "-", ".", ")", ") ", ")-"})
+_PAREN_SEPS = frozenset({")", ") ", ")-"})
+_COUNTRY_BEFORE_PAREN = re.compile(r"\+(1|86|44)[ \-]?\Z")
+# Words after which a bare digit run is an account number, a passport or an SSN; words after
+# which a long digit run is an order, invoice or tracking number, not an account or a card.
+_ACCOUNT_WORDS = re.compile("账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban",
+                            re.IGNORECASE)
+_SSN_WORDS = re.compile("ssn|social security|社会安全号", re.IGNORECASE)
+_PASSPORT_WORDS = re.compile("护照|passport", re.IGNORECASE)
+# Before a dotted quad: a version or a clause number, not an address.
+_VERSION_WORDS = re.compile(r"version|版本|build|\bver\b|\bv\b|\bsdk\b|\boid\b|android|\bios\b|"
+                            r"windows|section|clause|§", re.IGNORECASE)
+_CLAUSE_NUMBER = frozenset("第条款章节")  # right before it: 第5.4.1.2条, 条款6.3.1.2
+_REFERENCE_WORDS = re.compile("订单|单号|运单|流水|发票|编号|批次|order|tracking|invoice|ref[.:]|"
+                              "ref no|reference|ticket|imei", re.IGNORECASE)
+# A context word counts only in the same clause as the number.
+_CLAUSE_END = re.compile(r"[。；;！？!?\n，、]|\.\s+(?=[A-Z\u4e00-\u9fff])")
+
+
+def scan(text: str) -> list[Finding]:
+    """Every identifier in ``text``, sorted by start, none overlapping another; full-width
+    digits and letters, "@" and "+" count as their ASCII forms, at the same offsets."""
+    if _FULL_WIDTH.search(text):
+        text = text.translate(_HALF_WIDTH)
+    taken: list[Finding] = []
+    if "@" in text or "%40" in text:
+        taken.extend(_emails(text))
+    found_places = prefilter.places(text)
+    if found_places is None:
+        if "::" in text or text.count(":") >= 6:
+            taken.extend(_ipv6(text, taken, 0))
+    elif found_places.ipv6 is not None:
+        taken.extend(_ipv6(text, taken, found_places.ipv6))
+    found = list(taken)
+    skip_to = 0
+    length = len(text)
+    for match in _runs(text, found_places):
+        start, end = match.span()
+        if start < skip_to or (taken and _overlaps(taken, start, end)):
+            continue
+        run = match.group()
+        single = run.isdigit()
+        if not single:
+            dots = run.count(".")
+            if ((dots != 3 and len(run) - dots - run.count(" ") - run.count("-")
+                    - run.count(")") < 7) or _DATE.fullmatch(run)
+                    or (dots and not _DOTTED.fullmatch(run)
+                        and " " not in run and "-" not in run and ")" not in run)):
+                continue
+        if (start and text[start - 1] in _LETTERS) or (end < length and text[end] in _LETTERS):
+            hit, skip_to = _token(text, start, end)
+            if hit is not None:
+                found.append(hit)
+                continue
+            if skip_to > start:
+                continue
+        if single:
+            hit = _classify(text, run, (end - start,), _NO_SEPS, start, end, "", "")
+            if hit is not None:
+                found.append(hit)
+        else:
+            groups = tuple((g.group(), start + g.start(), start + g.end())
+                           for g in _GROUP.finditer(run))
+            found.extend(_judge_run(text, groups))
+    if taken:
+        found.sort(key=lambda finding: finding.start)
+    return found
+
+
+def _runs(text: str, places):
+    """The digit runs worth judging: those the prefilter marks, or all of them without it."""
+    if places is None:
+        yield from _RUN.finditer(text)
+        return
+    end = 0
+    for place in places.numbers:
+        if place < end:
+            continue
+        match = _RUN.search(text, place)
+        if match is None:
+            break
+        first = _run_start(text, match.start())
+        if first != match.start():
+            match = _RUN.match(text, first)
+        if match is not None and match.end() > end:
+            end = match.end()
+            yield match
+
+
+def _run_start(text: str, at: int) -> int:
+    """Where the run holding ``text[at]`` begins, as ``_RUN.finditer`` would have cut it."""
+    while at > 0:
+        before = text[at - 1]
+        if before in _DIGITS or (before in " .-)" and at > 1 and text[at - 2] in _DIGITS):
+            at -= 1
+        elif before in " -" and at > 2 and text[at - 2] == ")" and text[at - 3] in _DIGITS:
+            at -= 2
+        else:
+            break
+    return at
+
+
+def redact(text: str, findings) -> str:
+    """``text`` with each finding's span replaced by ``[REDACTED]``."""
+    parts, last = [], 0
+    for finding in sorted(findings, key=lambda f: f.start):
+        if finding.start < last:
+            continue
+        parts.append(text[last:finding.start])
+        parts.append(REDACTED)
+        last = finding.end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def _overlaps(taken, start: int, end: int) -> bool:
+    return any(f.start < end and start < f.end for f in taken)
+
+
+# --- E-mail and IPv6 -----------------------------------------------------------------------------
+
+def _emails(text: str):
+    """Addresses around each ``@``, also written ``%40`` in a URL."""
+    resume = 0
+    for sign in _AT.finditer(text):
+        at, width = sign.start(), sign.end() - sign.start()
+        if at < resume:
+            continue
+        local = at
+        while local > 0 and at - local < 64 and text[local - 1] in _EMAIL_LOCAL:
+            local -= 1
+        while local < at and text[local] in ".-+":
+            local += 1
+        domain = _EMAIL_DOMAIN.match(text, at + width)
+        if (local < at and domain and text[at - 1] != "."
+                and domain.group().rpartition(".")[2].lower() not in _FILE_EXTENSIONS
+                and not _SCALE.match(domain.group())):
+            yield _finding("email", local, domain.end(), 0.99)
+            resume = domain.end()
+
+
+def _ipv6(text: str, taken, begin: int):
+    length = len(text)
+    while begin > 0 and (text[begin - 1] in _HEX or text[begin - 1] == ":"):
+        begin -= 1  # the prefilter points into the address (its "::"): back to its start
+    colon = text.find(":", begin)
+    while colon != -1:
+        left = colon
+        while left > 0 and colon - left < 4 and text[left - 1] in _HEX:
+            left -= 1
+        match = _IPV6.match(text, left)
+        end = match.end() if match else left
+        candidate = text[left:end]
+        if (candidate.count(":") >= 2 and (left == 0 or text[left - 1] not in _ALNUM)
+                and text[left - 1:left] not in (":", ".")
+                and not _overlaps(taken, left, end)):
+            while candidate.endswith(":") and not candidate.endswith("::"):
+                candidate, end = candidate[:-1], end - 1
+            if (end >= length or text[end] not in _ALNUM) and _is_ipv6(candidate):
+                yield _finding("ipv6", left, end, 0.9)
+                colon = text.find(":", end)
+                continue
+        colon = text.find(":", max(end, colon + 1))
+
+
+def _is_ipv6(candidate: str) -> bool:
+    """A unicast address; ``::`` (unspecified) and ``::1`` (loopback) name no one."""
+    colons = candidate.count(":")
+    if "::" not in candidate and colons != 7 and not (colons == 6 and "." in candidate):
+        return False  # the shape of a time (12:30:45) or a MAC address
+    try:
+        address = ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return False
+    return not (address.is_loopback or address.is_unspecified)
+
+
+# --- Tokens glued to letters: USCC, passports, opaque hashes -------------------------------------
+
+def _token(text: str, start: int, end: int):
+    """Judge a digit run glued to ASCII letters as one token.
+
+    Returns ``(finding or None, skip_to)``: a USCC or passport found, or a token the run is
+    only part of (a hash, a product code) whose digits are no identifier (``skip_to`` past it),
+    or ``(None, start)`` to judge the digits anyway (``TEL13912345678``).
+    """
+    length = len(text)
+    left_letter = start > 0 and text[start - 1] in _LETTERS
+    right_letter = end < length and text[end] in _LETTERS
+    tok_start, tok_end = start, end
+    while tok_start > 0 and text[tok_start - 1] in _ALNUM:
+        tok_start -= 1
+    while tok_end < length and text[tok_end] in _ALNUM:
+        tok_end += 1
+    token = text[tok_start:tok_end]
+    if text[tok_end:tok_end + 1] == "-" or text[tok_start - 1:tok_start] == "-":
+        uuid = _UUID.search(text, max(0, tok_start - 28), tok_end + 28)
+        if uuid is not None and uuid.start() <= start and end <= uuid.end():
+            return None, uuid.end()
+    if token[-1] in "Xx" and token[:-1].isdigit():
+        return None, start  # a resident ID's check character, judged with its digits
+    if len(token) == 18 and identifiers.is_uscc(token):
+        return _finding("cn_uscc", tok_start, tok_end, 0.97), tok_end
+    if tok_end - tok_start >= 18:
+        # The USCC may carry a label glued in front ("代码91350100M000100Y43" has none, but
+        # "USCC91350100M000100Y43" has): its last 18 characters.
+        tail = text[tok_end - 18:tok_end]
+        if tail[0].isdigit() and identifiers.is_uscc(tail) and tok_end - 18 >= start - 2:
+            return _finding("cn_uscc", tok_end - 18, tok_end, 0.95), tok_end
+    digits_elsewhere = any(c.isdigit() for c in text[tok_start:start]) or any(
+        c.isdigit() for c in text[end:tok_end])
+    if left_letter and not right_letter and not digits_elsewhere:
+        passport = _passport(text, start, end)
+        if passport is not None:
+            return passport, end
+        return None, start
+    if right_letter and not left_letter and not digits_elsewhere:
+        # "110101199003077578" never has letters after it but the check character X; letters
+        # glued after a phone number ("13912345678联系" is not this case) are a unit or a label.
+        return None, start
+    return None, tok_end
+
+
+def _passport(text: str, start: int, end: int) -> Finding | None:
+    digits = end - start
+    if digits not in (7, 8) or "-" in text[start:end] or " " in text[start:end]:
+        return None
+    for letters in (2, 1):
+        first = start - letters
+        if first < 0 or any(c not in _UPPER for c in text[first:start]):
+            continue
+        if first > 0 and text[first - 1] in _UPPER:
+            continue
+        if identifiers.is_prc_passport(text[first:end]):
+            if _context(text, first, _PASSPORT_WORDS):
+                return _finding("cn_passport", first, end, 0.95)
+            if not _reference(text, first):  # 订单E12345678 is an order number
+                return _finding("cn_passport", first, end, 0.7)
+            return None
+    return None
+
+
+# --- Digit runs ----------------------------------------------------------------------------------
+
+def _judge_run(text: str, groups):
+    """Windows of whole groups, longest first from each group on; one finding per window."""
+    count = len(groups)
+    sizes = [len(group[0]) for group in groups]
+    index = 0
+    while index < count:
+        total, last = 0, index
+        while last < count and total + sizes[last] <= 30:
+            total += sizes[last]
+            last += 1
+        hit = None
+        for stop in range(last - 1, index - 1, -1):
+            if total >= 8 or stop - index == 3:
+                hit = _judge(text, groups, index, stop)
+                if hit is not None:
+                    break
+            total -= sizes[stop]
+        if hit is None:
+            index += 1
+        else:
+            yield hit
+            index = stop + 1
+
+
+def _judge(text: str, groups, first: int, last: int) -> Finding | None:
+    window = groups[first:last + 1]
+    start, end = window[0][1], window[-1][2]
+    return _classify(
+        text, "".join(g[0] for g in window), tuple(len(g[0]) for g in window),
+        frozenset(text[window[k][2]:window[k + 1][1]] for k in range(len(window) - 1)),
+        start, end, text[groups[first - 1][2]:start] if first else "",
+        text[end:groups[last + 1][1]] if last + 1 < len(groups) else "")
+
+
+def _classify(text, digits, sizes, seps, start, end, sep_before, sep_after):
+    """The identifier that ``digits`` (written in groups of ``sizes`` joined by ``seps``, at
+    ``text[start:end]``) is, if any; the checks in order of how specific they are."""
+    n = len(digits)
+    if "." in seps:
+        if seps == _DOT:
+            if len(sizes) == 4:
+                return _ipv4(text, digits, sizes, start, end, sep_before, sep_after)
+            if sizes == (3, 4, 4) and identifiers.is_cn_mobile(digits):
+                return _finding("cn_mobile", start, end, 0.85)
+            if sizes == (3, 3, 4) and identifiers.is_us_phone(digits):
+                return _finding("us_phone", start, end, 0.8)
+        return None
+    if n < 8 or sep_before == "." or sep_after == ".":
+        return None
+    plain = seps <= _PLAIN_SEPS
+    if plain and (n == 18 or (n == 17 and text[end:end + 1] in ("X", "x"))):
+        number = digits if n == 18 else digits + "X"
+        if (sizes[0] >= 6 and not _continues(text, end + 18 - n)
+                and identifiers.is_resident_id(number, datetime.datetime.now(_CHINA).date())):
+            return _finding("cn_resident_id", start, end + 18 - n, 0.99)
+    plus = start > 0 and text[start - 1] == "+"
+    if 10 <= n <= 15:
+        phone = _phone(text, digits, sizes, seps, start, end, plus)
+        if phone is not None:
+            return phone
+    if not plain:
+        return None
+    grouped_by_4 = len(sizes) == 1 or all(s == 4 for s in sizes[:-1])
+    if (13 <= n <= 19 and (grouped_by_4 or sizes in ((4, 6, 5), (4, 6, 4)))
+            and identifiers.is_card_number(digits)
+            and not _reference(text, start)):
+        return _finding("bank_card", start, end, 0.95)
+    if n == 9 and identifiers.is_us_ssn(digits):
+        if sizes == (3, 2, 4) and len(seps) == 1:
+            return _finding("us_ssn", start, end, 0.9)
+        if len(sizes) == 1 and _context(text, start, _SSN_WORDS):
+            return _finding("us_ssn", start, end, 0.85)
+    if n == 18 and len(sizes) == 1 and identifiers.is_uscc(digits):
+        return _finding("cn_uscc", start, end, 0.9)
+    if (10 <= n <= 30 and not plus and grouped_by_4 and _context(text, start, _ACCOUNT_WORDS)
+            and not _reference(text, start)):
+        return _finding("bank_account", start, end, 0.75)
+    return None
+
+
+def _phone(text, digits, sizes, seps, start, end, plus) -> Finding | None:
+    """A mainland mobile, US or UK number, with its country code when written."""
+    if not seps <= _PHONE_SEPS:
+        return None
+    n = len(digits)
+    paren = bool(seps & _PAREN_SEPS)
+    span_start = start - 1 if plus else start
+    if span_start > 0 and text[span_start - 1] == "(" and (paren or plus):
+        span_start -= 1
+    if paren and text[span_start] != "(":
+        return None
+    if paren and not plus:
+        # "+1 (917) 512-4483": the country code before the parenthesis belongs to the number.
+        code = _COUNTRY_BEFORE_PAREN.search(text, max(0, span_start - 4), span_start)
+        if code is not None:
+            span_start, plus = code.start(), True
+            digits, sizes = code.group(1) + digits, (len(code.group(1)), *sizes)
+            n = len(digits)
+    # Mainland mobile: 11 digits, after 86 / +86 / 0086 when written.
+    national, cc = digits, ""
+    if n == 13 and digits.startswith("86") and (plus or sizes[0] in (2, 13)):
+        national, cc = digits[2:], "86"
+    elif n == 15 and digits.startswith("0086") and sizes[0] in (4, 15):
+        national, cc = digits[4:], "0086"
+    if len(national) == 11 and national[0] == "1" and not (plus and not cc):
+        national_sizes = sizes[1:] if cc and len(sizes) > 1 else sizes
+        if (national_sizes[0] >= 3 and (not paren or cc)
+                and identifiers.is_cn_mobile(national)):
+            return _finding("cn_mobile", span_start, end, 0.95 if cc or len(sizes) > 1 else 0.9)
+    # United States: 10 digits, 3-3-4, or with 1 / +1 in front.
+    if n == 11 and digits[0] == "1" and (plus or sizes[0] == 1):
+        us = digits[1:]
+        us_sizes = sizes[1:] if sizes[0] == 1 else ()
+    else:
+        us, us_sizes = digits, sizes
+    if len(us) == 10 and us_sizes in ((3, 3, 4), ()) and (us_sizes or plus) and (
+            identifiers.is_us_phone(us)):
+        return _finding("us_phone", span_start, end, 0.85)
+    # United Kingdom: +44 or 0044 and 9-10 digits, a trunk 0 and groups, or a mobile's 11 digits.
+    if digits.startswith("44") and plus:
+        uk = digits[2:]
+    elif digits.startswith("0044") and sizes[0] in (4, n):
+        uk = digits[4:]
+    elif (digits[0] == "0" and len(sizes) > 1 and 3 <= sizes[0] <= 5 and not paren) or (
+            sizes == (11,) and digits.startswith("07")):
+        uk = digits[1:]
+    else:
+        return None
+    if identifiers.is_uk_phone(uk):
+        return _finding("uk_phone", span_start, end, 0.85)
+    return None
+
+
+def _ipv4(text, digits, sizes, start, end, sep_before, sep_after) -> Finding | None:
+    octets, at = [], 0
+    for size in sizes:
+        octets.append(digits[at:at + size])
+        at += size
+    if "." in (sep_before, sep_after) or any(
+            (len(o) > 1 and o[0] == "0") or int(o) > 255 for o in octets):
+        return None
+    if octets[0] in ("0", "127") or octets == ["255", "255", "255", "255"]:
+        return None  # unspecified, loopback, broadcast: the machine itself, no one's address
+    before = text[start - 1] if start else ""
+    # "Chrome/124.0.0.0" is a version; "http://203.0.113.7/" an address.
+    after_name = before == "/" and start > 1 and text[start - 2] in _ALNUM
+    if (before in _LETTERS or before == "_" or after_name
+            or any(c in _CLAUSE_NUMBER for c in text[max(0, start - 2):start])
+            or _context(text, start, _VERSION_WORDS, 9)):
+        return None
+    if end < len(text) and text[end] in _ALNUM:
+        return None
+    return _finding("ipv4", start, end, 0.85)
+
+
+def _continues(text: str, end: int) -> bool:
+    """A letter or digit right after a number makes it part of a longer token."""
+    return end < len(text) and text[end] in _ALNUM
+
+
+def _clause(text: str, start: int, reach: int) -> str:
+    """The clause before ``start``, at most ``reach`` characters back."""
+    before = text[max(0, start - reach):start]
+    ends = list(_CLAUSE_END.finditer(before))
+    return before[ends[-1].end():] if ends else before
+
+
+def _context(text: str, start: int, words: re.Pattern, reach: int = 16) -> bool:
+    """One of ``words`` in the clause before ``start`` (at most ``reach`` characters back)."""
+    if words.search(text, max(0, start - reach), start) is None:
+        return False
+    return words.search(_clause(text, start, reach)) is not None
+
+
+def _reference(text: str, start: int) -> bool:
+    """An order, invoice or tracking word is the nearest context word before the number: it is
+    that reference, unless a card or account word comes after it (``订单已付，卡号…``)."""
+    if _REFERENCE_WORDS.search(text, max(0, start - 16), start) is None:
+        return False
+    clause = _clause(text, start, 16)
+    references = [m.end() for m in _REFERENCE_WORDS.finditer(clause)]
+    if not references:
+        return False
+    accounts = [m.end() for m in _ACCOUNT_WORDS.finditer(clause)]
+    return not accounts or references[-1] > accounts[-1]

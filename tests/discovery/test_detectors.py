@@ -205,10 +205,15 @@ def test_i18_text_without_identifiers_is_left_alone():
         ("uk_phone", "0044 7912 345678")]),
     ("server 10.0.0.1", [("ipv4", "10.0.0.1")]),
     ("11100000000013127D", [("cn_uscc", "11100000000013127D")]),  # a central body: region 10
+    ("+44 (0)20 7946 0958 or (020) 7946 0958", [
+        ("uk_phone", "+44 (0)20 7946 0958"), ("uk_phone", "(020) 7946 0958")]),
+    (f"ID {ID[:4]} {ID[4:8]} {ID[8:12]} {ID[12:16]} {ID[16:]} ok",
+     [("cn_resident_id", f"{ID[:4]} {ID[4:8]} {ID[8:12]} {ID[12:16]} {ID[16:]}")]),
 ])
 def test_v_5_1a_what_a_reviewer_found_missed_is_found(text, expected):
     """V-5.1a: a card after an invoice word in an earlier clause, full-width digits, 86 without
-    "+", plain UK mobiles, 0044, a central body's USCC."""
+    "+", plain UK mobiles, 0044, the UK trunk 0 in parentheses, a central body's USCC, an ID
+    written in fours."""
     assert found(text) == expected
 
 
@@ -216,7 +221,7 @@ def test_v_5_1a_what_a_reviewer_found_missed_is_found(text, expected):
     "logo@2x.png banner@3x.jpg a@b.css", "账号注册于20240512", "账户余额：12345678元",
     "account id 987654321", "第 5.4.1.2 条", "条款6.3.1.2规定", "see section 3.1.2.1",
     "OID 2.5.4.3", "ver 1.0.0.1", "SDK 3.2.1.0 build", "Android 14.0.0.1",
-    "loopback 127.0.0.1 and 0.0.0.0 and ::1",
+    "loopback 127.0.0.1 and 0.0.0.0 and ::1", "北京 (010) 12345678",
 ])
 def test_v_5_1a_what_a_reviewer_found_wrongly_is_not(text):
     """V-5.1a: image names at 2x, dates and balances after 账号, clause and version numbers,

@@ -390,7 +390,8 @@ def _classify(text, digits, sizes, seps, start, end, sep_before, sep_after):
     plain = seps <= _PLAIN_SEPS
     if plain and (n == 18 or (n == 17 and text[end:end + 1] in ("X", "x"))):
         number = digits if n == 18 else digits + "X"
-        if (sizes[0] >= 6 and not _continues(text, end + 18 - n)
+        if ((sizes[0] >= 6 or all(size == 4 for size in sizes[:-1]))
+                and not _continues(text, end + 18 - n)
                 and identifiers.is_resident_id(number, datetime.datetime.now(_CHINA).date())):
             return _finding("cn_resident_id", start, end + 18 - n, 0.99)
     plus = start > 0 and text[start - 1] == "+"
@@ -459,11 +460,14 @@ def _phone(text, digits, sizes, seps, start, end, plus) -> Finding | None:
     # United Kingdom: +44 or 0044 and 9-10 digits, a trunk 0 and groups, or a mobile's 11 digits.
     if digits.startswith("44") and plus:
         uk = digits[2:]
+        if paren and uk[0] == "0" and sizes[1] == 1:
+            uk = uk[1:]  # "+44 (0)20 7946 0958": the trunk 0 in parentheses
     elif digits.startswith("0044") and sizes[0] in (4, n):
         uk = digits[4:]
-    elif (digits[0] == "0" and len(sizes) > 1 and 3 <= sizes[0] <= 5 and not paren) or (
+    elif (digits[0] == "0" and len(sizes) > 1 and 3 <= sizes[0] <= 5
+          and (not paren or text[start + sizes[0]] == ")")) or (
             sizes == (11,) and digits.startswith("07")):
-        uk = digits[1:]
+        uk = digits[1:]  # "020 7946 0958", "(020) 7946 0958", "07912345678"
     else:
         return None
     if identifiers.is_uk_phone(uk):

@@ -23,11 +23,13 @@ except ImportError:  # pragma: no cover - the wheel exists for the platforms we 
     hyperscan = None
 
 _D = rb"[^0-9]"  # the boundary: anything but a digit (a CJK byte too)
+_CONTEXT = ("(?:账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban|ssn"
+            "|social security|社会安全号)[^0-9]{0,48}[0-9]").encode()
 _PROVINCE = rb"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])"
 PATTERNS = (
-    # Resident ID: a province, 4 more digits, then 11 digits and a check character, separators
-    # anywhere after the first six.
-    _D + _PROVINCE + rb"[0-9]{4}(?:[ \-]?[0-9]){11}[ \-]?[0-9Xx]" + _D,
+    # Resident ID: a province, 2 more digits, then 13 digits and a check character, separators
+    # anywhere after the first four.
+    _D + _PROVINCE + rb"[0-9]{2}(?:[ \-]?[0-9]){13}[ \-]?[0-9Xx]" + _D,
     # Mainland mobile with an optional 86 / +86 / 0086 / (+86).
     _D + rb"(?:\(?\+?(?:86|0086)\)?[ \-]?)?1[3-9][0-9](?:[ .\-]?[0-9]){8}" + _D,
     # Cards: 13-19 digits on a scheme's first digits (UnionPay 62, Visa 4, Mastercard 2/5,
@@ -38,19 +40,19 @@ PATTERNS = (
     # US numbers, with +1 and parentheses; area and exchange codes start with 2-9.
     _D + rb"(?:\+?1[ .\-]?)?\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}" + _D,
     # UK numbers: +44 or a trunk 0, then 9-10 digits.
-    _D + rb"(?:\+44[ \-]?|0044[ \-]?|0)[0-9](?:[ \-]?[0-9]){8,9}" + _D,
+    _D + rb"(?:\+44[ \-]?(?:\(0\) ?)?|0044[ \-]?|0)[0-9](?:[ \-]?[0-9]){8,9}" + _D,
+    _D + rb"\(0[0-9]{2,4}\)[ \-]?[0-9](?:[ \-]?[0-9]){5,7}" + _D,
     # IPv4 and dotted phone numbers.
     _D + rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}" + _D,
     _D + rb"[0-9]{3}\.[0-9]{3,4}\.[0-9]{4}" + _D,
-    # A context word (bank account, SSN) and the first digit after it.
-    "(?:账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban|ssn|social security"
-    "|社会安全号)[^0-9]{0,48}[0-9]".encode(),
+    # A context word (bank account, SSN) and the first digit after it, in any case.
+    _CONTEXT,
     # Letters and digits: passports and USCCs (all digits, or with letters).
     rb"[^A-Z0-9](?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[GDS][0-9]{8}|[DSP]E[0-9]{7})" + _D,
     _D + rb"[1-9][1-9](?:10|" + _PROVINCE + rb")[0-9]{14}" + _D,
     rb"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}[^0-9A-Z]",
 )
-_CASELESS = 8  # the context words are matched in any case
+_CASELESS = PATTERNS.index(_CONTEXT)
 # An IPv6 address has "::" or at least six colons between hex groups.
 IPV6 = rb"::|(?:[0-9A-Fa-f]{1,4}:){6}"
 _IPV6_ID = len(PATTERNS)

@@ -12,7 +12,7 @@ from piwarden.alerts.models import Alert
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
 from piwarden.collection.models import Event
-from piwarden.discovery import screening, tasks
+from piwarden.discovery import events, tasks
 from piwarden.jobs.models import Job, JobStatus
 
 from .test_screening import EMAIL, MOBILE, tables_holding
@@ -48,7 +48,7 @@ def test_v_5_1a_planted_email_in_a_stored_event_is_redacted_and_alerted(person):
     assert detail == {"first_id": clean.pk, "last_id": planted.pk, "rows": 2,
                       "found": {"email": 2}, "events_redacted": 1}
     assert record.categories == ["user.contact.email"]
-    alert = Alert.objects.get(kind=screening.ALERT_KIND)
+    alert = Alert.objects.get(kind=events.ALERT_KIND)
     assert alert.severity == "high" and alert.detail == {"found": {"email": 2}, "events": 1}
     assert EMAIL not in alert.summary
     queued = Job.objects.get(task_path=tasks.screen_events.module_path, status=JobStatus.READY)
@@ -57,12 +57,12 @@ def test_v_5_1a_planted_email_in_a_stored_event_is_redacted_and_alerted(person):
 
 def test_the_next_run_starts_after_the_cursor_and_alerts_once_while_open(person):
     _event(person, 1, url=f"https://www.example.cn/?m={MOBILE}")
-    assert screening.screen_events(actor=SYSTEM)["found"] == {"cn_mobile": 1}
-    assert screening.events_cursor() == Event.objects.get().pk
-    assert screening.screen_events(actor=SYSTEM) == {"rows": 0, "found": {}, "more": False}
+    assert events.screen_events(actor=SYSTEM)["found"] == {"cn_mobile": 1}
+    assert events.events_cursor() == Event.objects.get().pk
+    assert events.screen_events(actor=SYSTEM) == {"rows": 0, "found": {}, "more": False}
     _event(person, 2, url=f"https://www.example.cn/?m={MOBILE}")
-    assert screening.screen_events(actor=SYSTEM)["rows"] == 1
-    assert Alert.objects.filter(kind=screening.ALERT_KIND).count() == 1  # still unresolved
+    assert events.screen_events(actor=SYSTEM)["rows"] == 1
+    assert Alert.objects.filter(kind=events.ALERT_KIND).count() == 1  # still unresolved
     assert AuditEvent.objects.filter(action="collection.events_screened").count() == 2
 
 
@@ -70,19 +70,19 @@ def test_young_rows_wait_and_batches_are_bounded(person):
     """Rows younger than ``SETTLE`` may belong to a transaction still open (a lower id can
     commit after a higher one): they wait for the next run. A full last batch runs again."""
     young = _event(person, 1, ago=timedelta(minutes=1))
-    assert screening.screen_events(actor=SYSTEM)["rows"] == 0
+    assert events.screen_events(actor=SYSTEM)["rows"] == 0
     Event.objects.filter(pk=young.pk).update(received_at=timezone.now() - OLD)
     for n in range(2, 6):
         _event(person, n)
-    assert screening.screen_events(actor=SYSTEM, batch=2, max_batches=2) == {
+    assert events.screen_events(actor=SYSTEM, batch=2, max_batches=2) == {
         "rows": 4, "found": {}, "more": True}
-    assert screening.screen_events(actor=SYSTEM, batch=2, max_batches=2)["rows"] == 1
+    assert events.screen_events(actor=SYSTEM, batch=2, max_batches=2)["rows"] == 1
     assert not Alert.objects.exists()
 
 
 def test_server_addresses_and_organisation_codes_are_left_alone(person):
     _event(person, 1, url="http://203.0.113.7/shop?org=91110000600037341L")
-    assert screening.screen_events(actor=SYSTEM)["found"] == {}
+    assert events.screen_events(actor=SYSTEM)["found"] == {}
     assert Event.objects.get().url == "http://203.0.113.7/shop?org=91110000600037341L"
 
 
@@ -99,13 +99,13 @@ def test_z_8_a_lower_id_received_later_is_not_skipped(person):
     slow = _event(person, 1, url=f"https://www.example.cn/?m={MOBILE}",
                   ago=timedelta(minutes=1))
     fast = _event(person, 2)
-    assert screening.screen_events(actor=SYSTEM) == {"rows": 0, "found": {}, "more": False}
-    assert screening.events_cursor() == 0
+    assert events.screen_events(actor=SYSTEM) == {"rows": 0, "found": {}, "more": False}
+    assert events.events_cursor() == 0
     Event.objects.filter(pk=slow.pk).update(received_at=timezone.now() - OLD)
-    assert screening.screen_events(actor=SYSTEM) == {
+    assert events.screen_events(actor=SYSTEM) == {
         "rows": 2, "found": {"cn_mobile": 1}, "more": False}
     assert Event.objects.get(pk=slow.pk).url == "https://www.example.cn/?m=[REDACTED]"
-    assert screening.events_cursor() == fast.pk
+    assert events.events_cursor() == fast.pk
 
 
 def test_z_8_a_batch_stops_at_the_first_unsettled_row(person):
@@ -113,8 +113,8 @@ def test_z_8_a_batch_stops_at_the_first_unsettled_row(person):
     first = _event(person, 1)
     _event(person, 2, ago=timedelta(minutes=1))
     _event(person, 3)
-    assert screening.screen_events(actor=SYSTEM)["rows"] == 1
-    assert screening.events_cursor() == first.pk
+    assert events.screen_events(actor=SYSTEM)["rows"] == 1
+    assert events.events_cursor() == first.pk
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite: IMMEDIATE transactions")
@@ -132,7 +132,7 @@ def test_z_8_each_batch_holds_the_scan_lock(person, monkeypatch):
         other = connections.create_connection(DEFAULT_DB_ALIAS)
         try:
             with other.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [screening.LOCK_KEY])
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [events.LOCK_KEY])
                 held.append(not cursor.fetchone()[0])
                 cursor.execute("SELECT pg_advisory_unlock_all()")
         finally:
@@ -140,5 +140,5 @@ def test_z_8_each_batch_holds_the_scan_lock(person, monkeypatch):
         return write(**kwargs)
 
     monkeypatch.setattr(collection, "redact_events", redact_events)
-    assert screening.screen_events(actor=SYSTEM)["rows"] == 1
+    assert events.screen_events(actor=SYSTEM)["rows"] == 1
     assert held == [True]

@@ -5,10 +5,11 @@ from django.contrib import admin, messages
 from piwarden.alerts import services
 from piwarden.alerts.models import Alert
 from piwarden.audit.actors import Actor
+from piwarden.readonly_admin import ActionsOnlyAdmin
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ActionsOnlyAdmin):
     list_display = ["created_at", "severity", "kind", "summary", "status", "assignee", "source"]
     list_filter = ["status", "severity", "kind"]
     search_fields = ["kind", "source", "summary"]
@@ -22,16 +23,6 @@ class AlertAdmin(admin.ModelAdmin):
     @admin.display(description="People concerned")
     def people(self, obj):
         return ", ".join(str(pk) for pk in obj.subject_links.values_list("subject_id", flat=True))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        """The change permission runs the list's actions; no alert is ever edited by form."""
-        return obj is None and super().has_change_permission(request)
 
     def _apply(self, request, queryset, change, done: str):
         actor, changed = Actor.staff(request.user), 0

@@ -55,7 +55,7 @@ def humanise(code) -> str:
     return (words[:1].upper() + words[1:]) if words else ""
 
 
-def _word(table: dict, code, lang: str | None) -> str:
+def word(table: dict, code, lang: str | None) -> str:
     """The table's words for ``code`` in the language; a code it lacks is humanised."""
     if code in table:
         return _in(lang, lambda: table[code])
@@ -183,7 +183,7 @@ def basis(key, lang: str | None = None) -> str:
     name = _catalog_name("basis", key, lang)
     if name:
         return name
-    return _word(_BASES, key, lang)
+    return word(_BASES, key, lang)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +203,7 @@ _SCOPES = {
 
 def scope(code, lang: str | None = None) -> str:
     """Consent scope (``general``, ``separate.sensitive``…) -> words."""
-    return _word(_SCOPES, code, lang)
+    return word(_SCOPES, code, lang)
 
 
 _STORAGE_KINDS = {
@@ -217,7 +217,7 @@ _STORAGE_KINDS = {
 
 def storage_kind(kind, lang: str | None = None) -> str:
     """``cookie``, ``local_storage``, ``session_storage``… -> "Local storage" / "本地存储"."""
-    return _word(_STORAGE_KINDS, kind, lang)
+    return word(_STORAGE_KINDS, kind, lang)
 
 
 STORAGE_CATEGORY_ORDER = ("necessary", "preferences", "analytics", "advertising")
@@ -232,7 +232,7 @@ _STORAGE_CATEGORIES = {
 
 def storage_category(code, lang: str | None = None) -> str:
     """The banner's categories (``necessary``, ``preferences``…) -> words."""
-    return _word(_STORAGE_CATEGORIES, code, lang)
+    return word(_STORAGE_CATEGORIES, code, lang)
 
 
 _PARTIES = {
@@ -257,7 +257,7 @@ def provider(text, lang: str | None = None) -> str:
 
 def party(code, lang: str | None = None) -> str:
     """``first`` / ``third`` -> words."""
-    return _word(_PARTIES, code, lang)
+    return word(_PARTIES, code, lang)
 
 
 _ROLES = {
@@ -271,7 +271,7 @@ _ROLES = {
 
 def recipient_role(code, lang: str | None = None) -> str:
     """A recipient's legal role (``processor``, ``independent_handler``…) -> words."""
-    return _word(_ROLES, code, lang)
+    return word(_ROLES, code, lang)
 
 
 _CONSENT_REQUIREMENTS = {
@@ -283,7 +283,7 @@ _CONSENT_REQUIREMENTS = {
 
 def consent_requirement(code, lang: str | None = None) -> str:
     """A purpose's consent requirement (``none``, ``consent``, ``separate``) -> words."""
-    return _word(_CONSENT_REQUIREMENTS, code, lang)
+    return word(_CONSENT_REQUIREMENTS, code, lang)
 
 
 _GRADES = {
@@ -296,7 +296,7 @@ _GRADES = {
 
 def grade(code, lang: str | None = None) -> str:
     """A category's grade (``personal``, ``sensitive``…) -> words."""
-    return _word(_GRADES, code, lang)
+    return word(_GRADES, code, lang)
 
 
 _COUNTRIES = {

@@ -595,7 +595,7 @@ EVENTS_SCREENED = "collection.events_screened"
 def redact_events(*, actor: Actor, changes: dict[int, dict[str, str]], found: dict[str, int],
                   categories: list[str], first_id: int, last_id: int, rows: int) -> int:
     """Overwrite stored event fields with their redacted text (the background scan,
-    ``discovery.screening.screen_events``) and record the batch scanned: ids, counts by type,
+    ``discovery.events.screen_events``) and record the batch scanned: ids, counts by type,
     never a value. The record's ``last_id`` is where the next scan starts."""
     for pk, fields in changes.items():
         Event.objects.filter(pk=pk).update(**fields)

@@ -14,7 +14,7 @@ from piwarden.catalog import labels
 from piwarden.discovery import services
 from piwarden.discovery.labels import TYPE_NAMES, skip_reason, type_name
 from piwarden.discovery.models import Finding, FindingStatus, Report, Source
-from piwarden.readonly_admin import ReadOnlyAdmin
+from piwarden.readonly_admin import ActionsOnlyAdmin, ReadOnlyAdmin
 
 
 def ran_by(actor: str) -> str:
@@ -89,7 +89,7 @@ class TypeFilter(admin.SimpleListFilter):
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(ActionsOnlyAdmin):
     # Narrow enough for 1280 px beside the filters; the category follows from the type and
     # is on the detail page with the declaration.
     list_display = ["location", "detector_type", "count", "status", "owner", "report_link"]
@@ -131,16 +131,6 @@ class FindingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("report", "owner")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        """The change permission runs the list's actions; no finding is edited by form."""
-        return obj is None and super().has_change_permission(request)
 
     def _apply(self, request, queryset, change, done):
         actor, changed = Actor.staff(request.user), 0

@@ -28,9 +28,9 @@ SKIP_REASONS = {
 
 def type_name(code, lang: str | None = None) -> str:
     """A detector type in words; an unknown type is humanised, never shown raw."""
-    return labels._word(TYPE_NAMES, code, lang)
+    return labels.word(TYPE_NAMES, code, lang)
 
 
 def skip_reason(code, lang: str | None = None) -> str:
     """Why a file was not read, in words."""
-    return labels._word(SKIP_REASONS, code, lang)
+    return labels.word(SKIP_REASONS, code, lang)

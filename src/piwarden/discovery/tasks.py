@@ -15,11 +15,11 @@ INTERVAL = timedelta(minutes=15)
 def screen_events() -> dict:
     """Redact PI found in events stored since the last run, then queue the next run: at once
     while the scan is behind, else in 15 minutes (one chain only)."""
-    from piwarden.discovery import screening
+    from piwarden.discovery import events
 
     behind = False
     try:
-        outcome = screening.screen_events(actor=Actor.system("discovery.screen_events"))
+        outcome = events.screen_events(actor=Actor.system("discovery.screen_events"))
         behind = outcome["more"]
         return outcome
     finally:

@@ -9,11 +9,11 @@ from piwarden.audit.actors import Actor
 from piwarden.errors import ServiceError
 from piwarden.policy import render, services
 from piwarden.policy.models import PolicyAcceptance, PolicyVersion
-from piwarden.readonly_admin import ReadOnlyAdmin
+from piwarden.readonly_admin import ActionsOnlyAdmin, ReadOnlyAdmin
 
 
 @admin.register(PolicyVersion)
-class PolicyVersionAdmin(admin.ModelAdmin):
+class PolicyVersionAdmin(ActionsOnlyAdmin):
     list_display = ["version", "status", "effective_at", "published_at", "major", "reductions"]
     list_filter = ["status"]
     readonly_fields = ["version", "status", "catalog_release", "previous", "effective_at",
@@ -49,16 +49,6 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             post["select_across"] = "0"
             request.POST = post
         return super().changelist_view(request, extra_context)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        """The change permission runs the actions; no version is edited by form."""
-        return obj is None and super().has_change_permission(request)
 
     def _apply(self, request, queryset, change, done: str):
         actor = Actor.staff(request.user)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from piwarden.admin_actions import run_per_row
 from piwarden.audit.actors import Actor
 from piwarden.errors import ServiceError
+from piwarden.readonly_admin import ActionsOnlyAdmin
 from piwarden.roles import review, services
 from piwarden.roles.models import AccessReview, AccessReviewLine, Grant, GrantKind, StaffMember
 from piwarden.roles.registry import ROLES
@@ -71,17 +72,7 @@ class BreakGlassForm(forms.Form):
                              widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        """The change permission runs the list's actions; nothing is edited by form."""
-        return obj is None and super().has_change_permission(request)
-
+class _ReadOnly(ActionsOnlyAdmin):
     def _page(self, request, title, form, perform, done_url, intro=""):
         """A form page: on a valid POST, ``perform(actor, cleaned_data)``; a refusal is shown
         on the form."""

@@ -12,7 +12,6 @@ import re
 from functools import cache
 
 from phonenumbers import PhoneMetadata
-from stdnum.cn import uscc as _uscc
 
 # The first two digits of a mainland resident ID: a province-level division (GB/T 2260), and
 # 71, 81, 82 for the residence permits of Taiwan, Hong Kong and Macao residents.
@@ -26,6 +25,10 @@ _RIC_ZERO = 48 * sum(_RIC_WEIGHTS)  # the weighted sum of seventeen "0" characte
 _PASSPORT = re.compile(r"(?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[GDS][0-9]{8}|[DSP]E[0-9]{7})")
 _USCC_SHAPE = re.compile(r"[1-9ANY][1-9][0-9]{6}[0-9A-HJ-NPQRTUWXY]{8}[0-9X][0-9A-HJ-NPQRTUWXY]")
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+# GB 32100's 31 characters (no I, O, S, V, Z), each worth its position; its weights are 3^i mod 31.
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {character: value for value, character in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 _LUHN_DOUBLE = str.maketrans("0123456789", "0246813579")
 
 
@@ -77,10 +80,12 @@ def is_uscc(code: str) -> bool:
     character right."""
     if not (_USCC_SHAPE.fullmatch(code) and (code[2:4] in _PROVINCES or code[2:4] == "10")):
         return False
-    total = sum((ord(c) - 55 if c >= "A" else ord(c) - 48) * weight
-                for c, weight in zip(code[8:16], _ORG_WEIGHTS, strict=True))
-    org_check = "0123456789X0"[11 - total % 11]
-    return code[16] == org_check and _uscc.calc_check_digit(code[:17]) == code[17]
+    total = sum(map(operator.mul, (ord(c) - 55 if c >= "A" else ord(c) - 48 for c in code[8:16]),
+                    _ORG_WEIGHTS))
+    if code[16] != "0123456789X0"[11 - total % 11]:
+        return False
+    total = sum(map(operator.mul, map(_USCC_VALUE.__getitem__, code[:17]), _USCC_WEIGHTS))
+    return code[17] == _USCC_ALPHABET[-total % 31]
 
 
 def is_prc_passport(number: str) -> bool:

@@ -17,6 +17,7 @@ from django.utils import timezone
 from piwarden.accounts.models import ThrottleEvent
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
+from piwarden.catalog import labels
 from piwarden.discovery import checks, selectors, services, sources
 from piwarden.discovery.models import Declaration, Finding, FindingStatus, LocationKind
 
@@ -252,6 +253,17 @@ def test_the_command_json_sample_and_sources(data_dir, capsys):
         "type": "cn_mobile", "category": "user.contact.phone", "declaration": "undeclared",
         "declared_category": None, "count": 1, "status": "open", "owner": None}]
     assert printed["scanned"]["lines"] == 1
+
+
+def test_the_command_names_categories_in_words_and_lists_files_it_could_not_read(data_dir,
+                                                                                capsys):
+    (data_dir / "logs" / "web.log").write_text(f"{MOBILE}\n", encoding="utf-8")
+    (data_dir / "blob.dat").write_bytes(b"\x80\x80\xff" * 10)
+    call_command("discover", "--only", "logs", "--only", "files")
+    out = capsys.readouterr().out
+    phone = labels.category("user.contact.phone", "en")
+    assert phone != "user.contact.phone" and phone in out and "user.contact" not in out
+    assert "not read: blob.dat (not text in UTF-8, UTF-16 or GB18030)" in out.splitlines()
 
 
 def test_the_command_names_the_staff_member_who_ran_it(data_dir, django_user_model):

@@ -3,16 +3,19 @@
 Why not one big regular expression: a pattern per identifier, each with look-arounds for its
 boundaries, makes the regex engine try every pattern at every character, which on mixed
 Chinese and English text runs at a few thousand documents a second. Here the text is looked
-at only where an identifier can start:
+at only where an identifier can be:
 
-1. ``prefilter.places``: one Hyperscan pass over the text's bytes marks where the shape of
-   some identifier begins (dates, times, amounts and versions match none);
+1. ``prefilter.candidates``: one Hyperscan pass over the text gives the windows that have the
+   shape of some identifier (digits and the single separators people write inside numbers: a
+   space, hyphen, dot or closing parenthesis), the places after a context word or where
+   letters are glued to digits, and the IPv6 shapes. Dates, times, amounts, versions and
+   order numbers have no identifier's shape and cost nothing more;
 2. ``@`` and ``%40``: an e-mail address, its local part read leftwards;
-3. the first IPv6 shape the prefilter marked: its colons are walked from there;
-4. the digit runs at the marked places (``_RUN``: the single separators people write inside
-   numbers, a space, hyphen, dot or closing parenthesis, are kept). A run is cut into groups,
-   and windows of whole groups are judged from the longest: ``+86 139 1234 5678`` is one
-   mobile number, ``2024-05-12 13912345678`` a date and a mobile number.
+3. the IPv6 shapes: their colons are walked;
+4. the windows, by start and longest first, each judged by ``_classify`` and skipped when it
+   overlaps one already found: ``+86 139 1234 5678`` is one mobile number, ``2024-05-12
+   13912345678`` a date and a mobile number. After a place, the digit run there is judged
+   whole, and as a bank account or an SSN.
 
 Validators (``piwarden.identifiers``) run only on these candidates: check digits, real birth
 dates, numbering ranges. Boundaries are "no digit (and no letter making one opaque token)
@@ -22,6 +25,7 @@ is found and a number inside a longer one, a hash or a version string is not.
 
 import datetime
 import ipaddress
+import operator
 import re
 from typing import NamedTuple
 
@@ -57,7 +61,8 @@ class Finding(NamedTuple):
 
 
 def _finding(kind: str, start: int, end: int, confidence: float) -> Finding:
-    return Finding(kind, start, end, confidence, TYPES[kind])
+    # tuple.__new__: a named tuple's own constructor is a Python function, twice as slow.
+    return tuple.__new__(Finding, (kind, start, end, confidence, TYPES[kind]))
 
 
 # Digit runs with the separators written inside numbers, at most one between two groups; a
@@ -65,10 +70,10 @@ def _finding(kind: str, start: int, end: int, confidence: float) -> Finding:
 _SEP = r"(?:[ .\-]|\)[ \-]?)"
 _RUN = re.compile(rf"[0-9]{{7,}}(?:{_SEP}[0-9]+)*|[0-9]{{1,6}}(?:{_SEP}[0-9]+)+")
 _GROUP = re.compile(r"[0-9]+")
-# Runs that are a date (and hour), or dotted but neither an address nor a phone number: no
-# window of them can be an identifier, so they are passed over before they are cut up.
-_DATE = re.compile(r"(?:19|20)[0-9]{2}([-./])[01]?[0-9]\1[0-3]?[0-9](?: [0-2]?[0-9])?")
-_DOTTED = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9]{3}\.[0-9]{3,4}\.[0-9]{4}")
+_SEPARATORS = re.compile(r"[^0-9]+")
+_START = operator.itemgetter(1)  # a finding's start
+_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0-255, no leading zero
+_OCTETS = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 _UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 _DIGITS = frozenset("0123456789")
 _ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -78,6 +83,7 @@ _EMAIL_LOCAL = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR
 _EMAIL_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
                            r"(?![A-Za-z0-9-])")
 _IPV6 = re.compile(r"[0-9A-Fa-f:]{2,39}(?:\.[0-9]{1,3}){0,3}")
+_IPV6_STRETCH = re.compile(r"[0-9A-Fa-f:.]*")
 # "logo@2x.png" is an image at twice the resolution, not an address.
 _FILE_EXTENSIONS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif",
                               "tiff", "avif", "js", "css", "map", "pdf", "html", "htm", "json",
@@ -90,6 +96,11 @@ _FULL_WIDTH = re.compile("[\uff10-\uff19\uff20-\uff3a\uff41-\uff5a\uff0b]")
 _HALF_WIDTH = {wide: wide - 0xFEE0 for wide in (*range(0xFF10, 0xFF1A), *range(0xFF20, 0xFF3B),
                                                 *range(0xFF41, 0xFF5B), 0xFF0B)}
 _AT = re.compile("@|%40")
+_H = "[0-9A-Fa-f]{1,4}"
+_IPV6_SHAPE = re.compile("|".join([
+    f"(?:{_H}:){{7}}{_H}", f"(?:{_H}:){{1,7}}:", f":(?::{_H}){{1,7}}",
+    *(f"(?:{_H}:){{1,{left}}}(?::{_H}){{1,{7 - left}}}" for left in range(1, 7))]))
+_NOT_ZERO = str.maketrans("", "", "0:")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _PLAIN_SEPS = frozenset({" ", "-"})
 _NO_SEPS: frozenset[str] = frozenset()
@@ -99,16 +110,16 @@ _PAREN_SEPS = frozenset({")", ") ", ")-"})
 _COUNTRY_BEFORE_PAREN = re.compile(r"\+(1|86|44)[ \-]?\Z")
 # Words after which a bare digit run is an account number, a passport or an SSN; words after
 # which a long digit run is an order, invoice or tracking number, not an account or a card.
-_ACCOUNT_WORDS = re.compile("账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban",
-                            re.IGNORECASE)
-_SSN_WORDS = re.compile("ssn|social security|社会安全号", re.IGNORECASE)
-_PASSPORT_WORDS = re.compile("护照|passport", re.IGNORECASE)
+# They are looked for in lower-cased text, which is faster than re.IGNORECASE.
+_ACCOUNT_WORDS = re.compile("账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban")
+_SSN_WORDS = re.compile("ssn|social security|社会安全号")
+_PASSPORT_WORDS = re.compile("护照|passport")
 # Before a dotted quad: a version or a clause number, not an address.
 _VERSION_WORDS = re.compile(r"version|版本|build|\bver\b|\bv\b|\bsdk\b|\boid\b|android|\bios\b|"
-                            r"windows|section|clause|§", re.IGNORECASE)
+                            r"windows|section|clause|§")
 _CLAUSE_NUMBER = frozenset("第条款章节")  # right before it: 第5.4.1.2条, 条款6.3.1.2
 _REFERENCE_WORDS = re.compile("订单|单号|运单|流水|发票|编号|批次|order|tracking|invoice|ref[.:]|"
-                              "ref no|reference|ticket|imei", re.IGNORECASE)
+                              "ref no|reference|ticket|imei")
 # A context word counts only in the same clause as the number.
 _CLAUSE_END = re.compile(r"[。；;！？!?\n，、]|\.\s+(?=[A-Z\u4e00-\u9fff])")
 
@@ -116,71 +127,86 @@ _CLAUSE_END = re.compile(r"[。；;！？!?\n，、]|\.\s+(?=[A-Z\u4e00-\u9fff])
 def scan(text: str) -> list[Finding]:
     """Every identifier in ``text``, sorted by start, none overlapping another; full-width
     digits and letters, "@" and "+" count as their ASCII forms, at the same offsets."""
-    if _FULL_WIDTH.search(text):
+    if not text.isascii() and _FULL_WIDTH.search(text):
         text = text.translate(_HALF_WIDTH)
     taken: list[Finding] = []
     if "@" in text or "%40" in text:
         taken.extend(_emails(text))
-    found_places = prefilter.places(text)
-    if found_places is None:
-        if "::" in text or text.count(":") >= 6:
-            taken.extend(_ipv6(text, taken, 0))
-    elif found_places.ipv6 is not None:
-        taken.extend(_ipv6(text, taken, found_places.ipv6))
+    candidates = prefilter.candidates(text)
+    if candidates.ipv6:
+        taken.extend(_ipv6(text, taken, candidates.ipv6))
+    windows = candidates.windows  # (start, -end): by start, then longest first
+    if candidates.places:
+        windows = sorted({*windows, *_place_windows(text, candidates.places)})
     found = list(taken)
-    skip_to = 0
-    length = len(text)
-    for match in _runs(text, found_places):
-        start, end = match.span()
-        if start < skip_to or (taken and _overlaps(taken, start, end)):
+    last, length = 0, len(text)
+    for start, end in windows:
+        end = -end
+        if text[end - 1] in "Xx":
+            end -= 1  # a resident ID's check character: judged with its digits
+        if start < last or (taken and _overlaps(taken, start, end)):
             continue
-        run = match.group()
-        single = run.isdigit()
-        if not single:
-            dots = run.count(".")
-            if ((dots != 3 and len(run) - dots - run.count(" ") - run.count("-")
-                    - run.count(")") < 7) or _DATE.fullmatch(run)
-                    or (dots and not _DOTTED.fullmatch(run)
-                        and " " not in run and "-" not in run and ")" not in run)):
-                continue
+        hit = None
         if (start and text[start - 1] in _LETTERS) or (end < length and text[end] in _LETTERS):
             hit, skip_to = _token(text, start, end)
-            if hit is not None:
-                found.append(hit)
+            if hit is None and skip_to > start:
+                last = skip_to
                 continue
-            if skip_to > start:
-                continue
-        if single:
-            hit = _classify(text, run, (end - start,), _NO_SEPS, start, end, "", "")
-            if hit is not None:
-                found.append(hit)
-        else:
-            groups = tuple((g.group(), start + g.start(), start + g.end())
-                           for g in _GROUP.finditer(run))
-            found.extend(_judge_run(text, groups))
+        if hit is None:
+            hit = _window(text, start, end)
+        if hit is not None:
+            found.append(hit)
+            last = hit.end
     if taken:
-        found.sort(key=lambda finding: finding.start)
+        found.sort(key=_START)
     return found
 
 
-def _runs(text: str, places):
-    """The digit runs worth judging: those the prefilter marks, or all of them without it."""
-    if places is None:
-        yield from _RUN.finditer(text)
-        return
+def _window(text: str, start: int, end: int) -> Finding | None:
+    """What the window ``text[start:end]`` (digits and the separators between them) is."""
+    window = text[start:end]
+    # A dot between this window and more digits makes it part of a version or a longer number.
+    before = "." if start > 1 and text[start - 1] == "." and text[start - 2] in _DIGITS else ""
+    after = ("." if end + 1 < len(text) and text[end] == "." and text[end + 1] in _DIGITS
+             else "")
+    if window.isdigit():
+        return _classify(text, window, (end - start,), _NO_SEPS, start, end, before, after)
+    groups = _GROUP.findall(window)
+    return _classify(text, "".join(groups), tuple(map(len, groups)),
+                     frozenset(_SEPARATORS.findall(window)), start, end, before, after)
+
+
+def _place_windows(text: str, places: list[int]):
+    """Windows of the digit run at or after each place (a context word, letters glued to
+    digits) that the prefilter's fixed shapes do not give: the run itself (a token glued to
+    letters is judged as one), and what can be a bank account or an SSN after a context word:
+    a group of 9 to 30 digits, or groups of four and a last one."""
     end = 0
-    for place in places.numbers:
+    for place in places:
         if place < end:
             continue
         match = _RUN.search(text, place)
         if match is None:
-            break
-        first = _run_start(text, match.start())
-        if first != match.start():
-            match = _RUN.match(text, first)
-        if match is not None and match.end() > end:
-            end = match.end()
-            yield match
+            return
+        start = _run_start(text, match.start())
+        if start != match.start():
+            match = _RUN.match(text, start)
+            if match is None:
+                continue
+        start, end = match.span()
+        yield start, -end
+        groups = [(start + group.start(), start + group.end())
+                  for group in _GROUP.finditer(match.group())]
+        for first, (window_start, _end) in enumerate(groups):
+            digits = 0
+            for group_start, group_end in groups[first:]:
+                digits += group_end - group_start
+                if digits > 30:
+                    break
+                if digits >= 9:
+                    yield window_start, -group_end
+                if group_end - group_start != 4:
+                    break
 
 
 def _run_start(text: str, at: int) -> int:
@@ -235,28 +261,36 @@ def _emails(text: str):
             resume = domain.end()
 
 
-def _ipv6(text: str, taken, begin: int):
+def _ipv6(text: str, taken, places: list[int]):
+    """Addresses at the places the prefilter marked (inside a ``::`` or six colons), each
+    walked colon by colon within its stretch of hex digits, colons and dots."""
     length = len(text)
-    while begin > 0 and (text[begin - 1] in _HEX or text[begin - 1] == ":"):
-        begin -= 1  # the prefilter points into the address (its "::"): back to its start
-    colon = text.find(":", begin)
-    while colon != -1:
-        left = colon
-        while left > 0 and colon - left < 4 and text[left - 1] in _HEX:
-            left -= 1
-        match = _IPV6.match(text, left)
-        end = match.end() if match else left
-        candidate = text[left:end]
-        if (candidate.count(":") >= 2 and (left == 0 or text[left - 1] not in _ALNUM)
-                and text[left - 1:left] not in (":", ".")
-                and not _overlaps(taken, left, end)):
-            while candidate.endswith(":") and not candidate.endswith("::"):
-                candidate, end = candidate[:-1], end - 1
-            if (end >= length or text[end] not in _ALNUM) and _is_ipv6(candidate):
-                yield _finding("ipv6", left, end, 0.9)
-                colon = text.find(":", end)
-                continue
-        colon = text.find(":", max(end, colon + 1))
+    resume = 0
+    for begin in places:
+        if begin < resume:
+            continue
+        while begin > 0 and (text[begin - 1] in _HEX or text[begin - 1] == ":"):
+            begin -= 1  # the prefilter points into the address: back to its start
+        stop = _IPV6_STRETCH.match(text, begin).end()
+        colon = text.find(":", begin, stop)
+        while colon != -1:
+            left = colon
+            while left > 0 and colon - left < 4 and text[left - 1] in _HEX:
+                left -= 1
+            match = _IPV6.match(text, left)
+            end = match.end() if match else left
+            candidate = text[left:end]
+            if (candidate.count(":") >= 2 and (left == 0 or text[left - 1] not in _ALNUM)
+                    and text[left - 1:left] not in (":", ".")
+                    and not _overlaps(taken, left, end)):
+                while candidate.endswith(":") and not candidate.endswith("::"):
+                    candidate, end = candidate[:-1], end - 1
+                if (end >= length or text[end] not in _ALNUM) and _is_ipv6(candidate):
+                    yield _finding("ipv6", left, end, 0.9)
+                    resume = end
+                    colon = text.find(":", end, stop)
+                    continue
+            colon = text.find(":", max(end, colon + 1), stop)
 
 
 def _is_ipv6(candidate: str) -> bool:
@@ -264,6 +298,10 @@ def _is_ipv6(candidate: str) -> bool:
     colons = candidate.count(":")
     if "::" not in candidate and colons != 7 and not (colons == 6 and "." in candidate):
         return False  # the shape of a time (12:30:45) or a MAC address
+    if "." not in candidate and candidate.translate(_NOT_ZERO) not in ("", "1"):
+        # Only an address of zeros and a final 1 can be the unspecified or loopback one;
+        # ipaddress, which is exact, is ten times slower than this shape.
+        return _IPV6_SHAPE.fullmatch(candidate) is not None
     try:
         address = ipaddress.IPv6Address(candidate)
     except ValueError:
@@ -303,8 +341,8 @@ def _token(text: str, start: int, end: int):
         tail = text[tok_end - 18:tok_end]
         if tail[0].isdigit() and identifiers.is_uscc(tail) and tok_end - 18 >= start - 2:
             return _finding("cn_uscc", tok_end - 18, tok_end, 0.95), tok_end
-    digits_elsewhere = any(c.isdigit() for c in text[tok_start:start]) or any(
-        c.isdigit() for c in text[end:tok_end])
+    around = text[tok_start:start] + text[end:tok_end]  # letters and digits only
+    digits_elsewhere = bool(around) and not around.isalpha()
     if left_letter and not right_letter and not digits_elsewhere:
         passport = _passport(text, start, end)
         if passport is not None:
@@ -338,40 +376,6 @@ def _passport(text: str, start: int, end: int) -> Finding | None:
 
 # --- Digit runs ----------------------------------------------------------------------------------
 
-def _judge_run(text: str, groups):
-    """Windows of whole groups, longest first from each group on; one finding per window."""
-    count = len(groups)
-    sizes = [len(group[0]) for group in groups]
-    index = 0
-    while index < count:
-        total, last = 0, index
-        while last < count and total + sizes[last] <= 30:
-            total += sizes[last]
-            last += 1
-        hit = None
-        for stop in range(last - 1, index - 1, -1):
-            if total >= 8 or stop - index == 3:
-                hit = _judge(text, groups, index, stop)
-                if hit is not None:
-                    break
-            total -= sizes[stop]
-        if hit is None:
-            index += 1
-        else:
-            yield hit
-            index = stop + 1
-
-
-def _judge(text: str, groups, first: int, last: int) -> Finding | None:
-    window = groups[first:last + 1]
-    start, end = window[0][1], window[-1][2]
-    return _classify(
-        text, "".join(g[0] for g in window), tuple(len(g[0]) for g in window),
-        frozenset(text[window[k][2]:window[k + 1][1]] for k in range(len(window) - 1)),
-        start, end, text[groups[first - 1][2]:start] if first else "",
-        text[end:groups[last + 1][1]] if last + 1 < len(groups) else "")
-
-
 def _classify(text, digits, sizes, seps, start, end, sep_before, sep_after):
     """The identifier that ``digits`` (written in groups of ``sizes`` joined by ``seps``, at
     ``text[start:end]``) is, if any; the checks in order of how specific they are."""
@@ -379,7 +383,7 @@ def _classify(text, digits, sizes, seps, start, end, sep_before, sep_after):
     if "." in seps:
         if seps == _DOT:
             if len(sizes) == 4:
-                return _ipv4(text, digits, sizes, start, end, sep_before, sep_after)
+                return _ipv4(text, start, end, sep_before, sep_after)
             if sizes == (3, 4, 4) and identifiers.is_cn_mobile(digits):
                 return _finding("cn_mobile", start, end, 0.85)
             if sizes == (3, 3, 4) and identifiers.is_us_phone(digits):
@@ -475,21 +479,16 @@ def _phone(text, digits, sizes, seps, start, end, plus) -> Finding | None:
     return None
 
 
-def _ipv4(text, digits, sizes, start, end, sep_before, sep_after) -> Finding | None:
-    octets, at = [], 0
-    for size in sizes:
-        octets.append(digits[at:at + size])
-        at += size
-    if "." in (sep_before, sep_after) or any(
-            (len(o) > 1 and o[0] == "0") or int(o) > 255 for o in octets):
-        return None
-    if octets[0] in ("0", "127") or octets == ["255", "255", "255", "255"]:
+def _ipv4(text, start, end, sep_before, sep_after) -> Finding | None:
+    address = text[start:end]
+    if ("." in (sep_before, sep_after) or not _OCTETS.fullmatch(address)
+            or address.startswith(("0.", "127.")) or address == "255.255.255.255"):
         return None  # unspecified, loopback, broadcast: the machine itself, no one's address
     before = text[start - 1] if start else ""
     # "Chrome/124.0.0.0" is a version; "http://203.0.113.7/" an address.
     after_name = before == "/" and start > 1 and text[start - 2] in _ALNUM
     if (before in _LETTERS or before == "_" or after_name
-            or any(c in _CLAUSE_NUMBER for c in text[max(0, start - 2):start])
+            or not _CLAUSE_NUMBER.isdisjoint(text[max(0, start - 2):start])
             or _context(text, start, _VERSION_WORDS, 9)):
         return None
     if end < len(text) and text[end] in _ALNUM:
@@ -502,26 +501,27 @@ def _continues(text: str, end: int) -> bool:
     return end < len(text) and text[end] in _ALNUM
 
 
-def _clause(text: str, start: int, reach: int) -> str:
-    """The clause before ``start``, at most ``reach`` characters back."""
-    before = text[max(0, start - reach):start]
+def _clause(before: str) -> str:
+    """The last clause of ``before``."""
     ends = list(_CLAUSE_END.finditer(before))
     return before[ends[-1].end():] if ends else before
 
 
 def _context(text: str, start: int, words: re.Pattern, reach: int = 16) -> bool:
     """One of ``words`` in the clause before ``start`` (at most ``reach`` characters back)."""
-    if words.search(text, max(0, start - reach), start) is None:
+    before = text[max(0, start - reach):start]
+    if words.search(before.lower()) is None:
         return False
-    return words.search(_clause(text, start, reach)) is not None
+    return words.search(_clause(before).lower()) is not None
 
 
 def _reference(text: str, start: int) -> bool:
     """An order, invoice or tracking word is the nearest context word before the number: it is
     that reference, unless a card or account word comes after it (``订单已付，卡号…``)."""
-    if _REFERENCE_WORDS.search(text, max(0, start - 16), start) is None:
+    before = text[max(0, start - 16):start]
+    if _REFERENCE_WORDS.search(before.lower()) is None:
         return False
-    clause = _clause(text, start, 16)
+    clause = _clause(before).lower()
     references = [m.end() for m in _REFERENCE_WORDS.finditer(clause)]
     if not references:
         return False

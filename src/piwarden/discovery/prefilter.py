@@ -1,61 +1,94 @@
-"""Where in a text an identifier may be: one Hyperscan pass over its UTF-8 bytes.
+"""Where in a text an identifier may be: one Hyperscan pass over it, one byte a character.
 
 Most digits in real text are dates, times, amounts, versions and short numbers. Judging each
 digit run in Python costs microseconds; Hyperscan runs every shape below at once, at memory
-speed, and returns only the places where a run has the shape of some identifier. ``detect``
-then judges just those runs, exactly as it would judge them without the prefilter.
+speed, and returns only the stretches of text that have the shape of some identifier.
 
-Each pattern is a superset of what ``detect`` accepts for its types (looser shapes, no check
-digits, separators anywhere), so the prefilter can only skip runs that would not be found
-anyway; ``tests/discovery/test_prefilter.py`` checks that both ways give the same findings on
-the generated corpus. Without Hyperscan (a platform with no wheel) ``places`` returns None
-and every run is judged.
-
-IPv6 addresses get their own shape: without one, ``detect`` does not walk the text's colons.
+- **Windows** (``WINDOWS``): digits with the separators people write inside numbers, bounded
+  by non-digits. Each shape has a fixed number of digits, so the leftmost start Hyperscan
+  reports for an end is the only one: nothing shorter ending there is lost. Together they
+  cover every window ``detect._classify`` can accept (``tests/discovery/test_prefilter.py``
+  checks this on the generated corpus); each is a loose superset (no check digits, no number
+  ranges), and ``detect`` judges it.
+- **Places** (``PLACES``): a context word (bank account, SSN: the number after it can have any
+  length; the Chinese words are found with ``re``, since the bytes scanned do not hold them)
+  and letters glued to digits (passports, codes with letters); ``detect`` judges the digit
+  run after such a place whole, and as an account.
+- **IPv6**: ``::`` or six colons between hex groups; ``detect`` walks the colons from there.
 """
 
+import re
 import threading
 from typing import NamedTuple
 
-try:
-    import hyperscan
-except ImportError:  # pragma: no cover - the wheel exists for the platforms we run on
-    hyperscan = None
+import hyperscan
 
-_D = rb"[^0-9]"  # the boundary: anything but a digit (a CJK byte too)
-_CONTEXT = ("(?:账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban|ssn"
-            "|social security|社会安全号)[^0-9]{0,48}[0-9]").encode()
-_PROVINCE = rb"(?:1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[1-3])"
-PATTERNS = (
-    # Resident ID: a province, 2 more digits, then 13 digits and a check character, separators
-    # anywhere after the first four.
-    _D + _PROVINCE + rb"[0-9]{2}(?:[ \-]?[0-9]){13}[ \-]?[0-9Xx]" + _D,
-    # Mainland mobile with an optional 86 / +86 / 0086 / (+86).
-    _D + rb"(?:\(?\+?(?:86|0086)\)?[ \-]?)?1[3-9][0-9](?:[ .\-]?[0-9]){8}" + _D,
-    # Cards: 13-19 digits on a scheme's first digits (UnionPay 62, Visa 4, Mastercard 2/5,
-    # American Express, JCB and Diners 3, Discover 60/65), separators anywhere.
-    _D + rb"(?:4|5[1-5]|2[2-7]|3[0-9]|6[025])[0-9]{2}(?:[ \-]?[0-9]){9,15}" + _D,
-    # US SSN 3-2-4.
-    _D + rb"[0-9]{3}[ \-][0-9]{2}[ \-][0-9]{4}" + _D,
-    # US numbers, with +1 and parentheses; area and exchange codes start with 2-9.
-    _D + rb"(?:\+?1[ .\-]?)?\(?[2-9][0-9]{2}\)?[ .\-]?[2-9][0-9]{2}[ .\-]?[0-9]{4}" + _D,
-    # UK numbers: +44 or a trunk 0, then 9-10 digits.
-    _D + rb"(?:\+44[ \-]?(?:\(0\) ?)?|0044[ \-]?|0)[0-9](?:[ \-]?[0-9]){8,9}" + _D,
-    _D + rb"\(0[0-9]{2,4}\)[ \-]?[0-9](?:[ \-]?[0-9]){5,7}" + _D,
-    # IPv4 and dotted phone numbers.
-    _D + rb"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}" + _D,
-    _D + rb"[0-9]{3}\.[0-9]{3,4}\.[0-9]{4}" + _D,
-    # A context word (bank account, SSN) and the first digit after it, in any case.
-    _CONTEXT,
-    # Letters and digits: passports and USCCs (all digits, or with letters).
-    rb"[^A-Z0-9](?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[GDS][0-9]{8}|[DSP]E[0-9]{7})" + _D,
-    _D + rb"[1-9][1-9](?:10|" + _PROVINCE + rb")[0-9]{14}" + _D,
-    rb"[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}[^0-9A-Z]",
+_D = rb"[^0-9]"  # the boundary: anything but a digit (a Chinese character is a "?")
+_S = rb"(?:[ \-]|\)[ \-]?)"  # a separator inside a phone number
+
+
+def _digits(count: int) -> bytes:
+    """``count`` digits, each perhaps after a separator."""
+    return rb"(?:%s?[0-9]){%d}" % (_S, count)
+
+
+def _card(length: int) -> bytes:
+    """A card number of ``length`` digits on a scheme's first digit (2-6): plain, in fours with
+    a last group of any size, or 4-6-4 / 4-6-5 (American Express, Diners)."""
+    forms = [rb"[0-9]{%d}" % (length - 1)]
+    for fours in range(1, (length - 1) // 4 + 1):
+        forms.append(rb"[0-9]{3}" + rb"[ \-][0-9]{4}" * (fours - 1)
+                     + rb"[ \-][0-9]{%d}" % (length - 4 * fours))
+    if length in (14, 15):
+        forms.append(rb"[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{%d}" % (length - 10))
+    return rb"[2-6](?:%s)" % b"|".join(forms)
+
+
+WINDOWS = (
+    # IPv4 addresses and dotted phone numbers (3.3.4, 3.4.4).
+    rb"[0-9]{1,3}(?:\.[0-9]{1,3}){3}",
+    rb"[0-9]{3}\.[0-9]{3,4}\.[0-9]{4}",
+    # Eighteen digits (resident IDs, USCCs, cards), the first six together, and 17 digits with
+    # the check character X; resident IDs in fours.
+    rb"[0-9]{6}(?:[ \-]?[0-9]){12}",
+    rb"[0-9]{6}(?:[ \-]?[0-9]){11}[Xx]",
+    rb"[0-9]{4}(?:[ \-][0-9]{4}){3}[ \-](?:[0-9]{2}|[0-9][Xx])",
+    # Mainland mobiles, bare or after 86 / 0086.
+    rb"1[3-9][0-9]" + _digits(8),
+    rb"86" + _digits(11),
+    rb"0086" + _digits(11),
+    # US numbers 3-3-4 (a parenthesis after the area code), or with 1 in front.
+    rb"[0-9]{3}%s[0-9]{3}%s[0-9]{4}" % (_S, _S),
+    rb"1%s?[0-9]{3}%s?[0-9]{3}%s?[0-9]{4}" % (_S, _S, _S),
+    # UK numbers after 44 / 0044, or a trunk 0, with 9 or 10 digits.
+    rb"44" + _digits(9), rb"44" + _digits(10),
+    rb"0044" + _digits(9), rb"0044" + _digits(10),
+    rb"0" + _digits(9), rb"0" + _digits(10),
+    # Cards of 13 to 19 digits; US SSNs 3-2-4.
+    *(_card(length) for length in range(13, 20)),
+    rb"[0-9]{3}[ \-][0-9]{2}[ \-][0-9]{4}",
 )
-_CASELESS = PATTERNS.index(_CONTEXT)
-# An IPv6 address has "::" or at least six colons between hex groups.
+# A USCC with at least one letter (one of digits only is a window): its first letter in the
+# first two characters, or in the last ten.
+_L = rb"[A-HJ-NPQRTUWXY]"
+_C = rb"[0-9A-HJ-NPQRTUWXY]"
+_USCC_WITH_LETTERS = rb"(?:(?:%s%s|[0-9]%s)[0-9]{6}%s{10}|[0-9]{8}(?:%s))" % (
+    _L, _C, _L, _C, b"|".join(b"[0-9]" * k + _L + _C * (9 - k) for k in range(10)))
+# Context words (bank account, SSN) and the first digit after them: the English ones in any
+# case for Hyperscan, the Chinese ones (which the bytes scanned do not hold) with ``re``.
+CONTEXT = rb"(?:account|acct|a/c|bank|iban|ssn|social security)[^0-9]{0,48}[0-9]"
+_CHINESE_WORDS = ("账号", "帐号", "账户", "帐户", "卡号", "银行卡", "开户", "户号", "社会安全号")
+_CHINESE_CONTEXT = re.compile(f"(?:{'|'.join(_CHINESE_WORDS)})[^0-9]{{0,48}}[0-9]")
+PLACES = (
+    CONTEXT,  # any case
+    # Passports, and USCCs with letters or a label glued in front.
+    rb"[^A-Z0-9](?:E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|[GDS][0-9]{8}|[DSP]E[0-9]{7})" + _D,
+    _USCC_WITH_LETTERS + rb"[^0-9A-Z]",
+)
 IPV6 = rb"::|(?:[0-9A-Fa-f]{1,4}:){6}"
-_IPV6_ID = len(PATTERNS)
+_EXPRESSIONS = (*(_D + window + _D for window in WINDOWS), *PLACES, IPV6)
+# What each pattern's matches are: 0 a window, 1 a place, 2 an IPv6 shape.
+_KIND = bytes([0] * len(WINDOWS) + [1] * len(PLACES) + [2])
 
 _database = None
 _local = threading.local()
@@ -64,12 +97,11 @@ _local = threading.local()
 def _compiled():
     global _database
     if _database is None:
-        expressions = [*PATTERNS, IPV6]
-        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST] * len(expressions)
-        flags[_CASELESS] |= hyperscan.HS_FLAG_CASELESS
+        flags = [hyperscan.HS_FLAG_SOM_LEFTMOST] * len(_EXPRESSIONS)
+        flags[_EXPRESSIONS.index(CONTEXT)] |= hyperscan.HS_FLAG_CASELESS
         database = hyperscan.Database()
-        database.compile(expressions=expressions, ids=list(range(len(expressions))),
-                         elements=len(expressions), flags=flags)
+        database.compile(expressions=list(_EXPRESSIONS), ids=list(range(len(_EXPRESSIONS))),
+                         elements=len(_EXPRESSIONS), flags=flags)
         _database = database
     return _database
 
@@ -82,33 +114,42 @@ def _scratch(database):
     return scratch
 
 
-class Places(NamedTuple):
-    numbers: list[int]  # ascending character offsets at or just before each candidate number
-    ipv6: int | None  # a character offset inside the first shape of an IPv6 address, if any
+class Candidates(NamedTuple):
+    """Character offsets in the text."""
+
+    windows: list[tuple[int, int]]  # (start, -end) of each window: by start, longest first
+    places: list[int]  # ascending: in a context word, at a glued token's first letter
+    ipv6: list[int]  # ascending: inside the shape of an IPv6 address
 
 
-def _collect(pattern, start, _end, _flags, found):
-    found[pattern == _IPV6_ID].append(start)
+def _collect(pattern, start, end, _flags, found):
+    found.append((start, -end, pattern))  # sorted: by start, then longest first
 
 
-def places(text: str) -> Places | None:
-    """Where candidates begin (the boundary character before a number, or its context word);
-    None when Hyperscan is not installed."""
-    if hyperscan is None:
-        return None
+def candidates(text: str) -> Candidates:
+    """Where in ``text`` identifiers may be (``Candidates``), from one Hyperscan pass."""
+    # One byte per character (what Latin-1 cannot write becomes "?", which no shape holds),
+    # so Hyperscan's offsets are the text's own.
+    data = text.encode("latin-1", "replace")
+    found: list[tuple[int, int, int]] = []
     database = _compiled()
-    data = text.encode("utf-8", "surrogatepass")
-    found: tuple[list[int], list[int]] = ([], [])
-    # A space on each side gives the boundary patterns a character to match at the edges;
-    # it shifts each offset by one, which lands on the character before the candidate.
+    # A space on each side gives the boundaries a character to match at the text's edges. It
+    # shifts offsets by one: a window's match starts at the boundary before it, so its start
+    # is the window's own start in ``data``, and its end is two past the window's.
     database.scan(b" " + data + b" ", match_event_handler=_collect, context=found,
                   scratch=_scratch(database))
-    numbers, ipv6 = found
-    offsets = sorted({max(0, offset - 1) for offset in numbers})
-    first_ipv6 = max(0, min(ipv6) - 1) if ipv6 else None
-    if len(data) == len(text):  # ASCII: bytes are characters
-        return Places(offsets, first_ipv6)
-    chars = [len(data[:offset].decode("utf-8", "ignore")) for offset in offsets]
-    if first_ipv6 is not None:
-        first_ipv6 = len(data[:first_ipv6].decode("utf-8", "ignore"))
-    return Places(chars, first_ipv6)
+    found.sort()
+    windows, places, ipv6 = [], [], []
+    for start, negative_end, pattern in found:
+        kind = _KIND[pattern]
+        if kind == 0:
+            windows.append((start, negative_end + 2))  # (start, -end) of the window itself
+        elif kind == 1:
+            places.append(start)
+        else:
+            ipv6.append(start)
+    if not text.isascii() and any(word in text for word in _CHINESE_WORDS):
+        places = sorted([*places, *(match.start() for match in _CHINESE_CONTEXT.finditer(text))])
+    if windows:
+        windows = list(dict.fromkeys(windows))  # a window can have several shapes
+    return Candidates(windows, places, ipv6)

@@ -9,8 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from piwarden.audit.actors import Actor
+from piwarden.catalog import labels
 from piwarden.discovery import services
-from piwarden.discovery.labels import type_name
+from piwarden.discovery.labels import skip_reason, type_name
 from piwarden.discovery.models import FindingStatus
 
 
@@ -49,8 +50,8 @@ class Command(BaseCommand):
                 self._table(report, findings)
 
     def _table(self, report, findings):
-        rows = [(f.location, type_name(f.type, "en"), f.category, str(f.count),
-                 FindingStatus(f.status).label) for f in findings]
+        rows = [(f.location, type_name(f.type, "en"), labels.category(f.category, "en"),
+                 str(f.count), FindingStatus(f.status).label) for f in findings]
         head = ("PLACE", "TYPE", "CATEGORY", "COUNT", "STATUS")
         widths = [max(len(str(cell)) for cell in column) for column in zip(head, *rows,
                                                                               strict=False)]
@@ -64,6 +65,13 @@ class Command(BaseCommand):
             f"{report.tables_scanned} tables, {report.rows_scanned} rows, "
             f"{report.cells_scanned} cells, {report.files_scanned} files, "
             f"{report.lines_scanned} lines")
+        stores = [entry for entry in report.skipped if isinstance(entry, str)]
+        if stores:
+            self.stdout.write(f"declared stores skipped: {', '.join(stores)}")
+        for entry in report.skipped:
+            if isinstance(entry, dict):
+                self.stdout.write(f"not read: {entry.get('place')} "
+                                  f"({skip_reason(entry.get('reason'), 'en')})")
 
 
 def _json(report, findings) -> str:

@@ -5,6 +5,7 @@ title, occupation; the consent-form scan is an image or PDF, not scanned) and pa
 import pytest
 from django.test import Client
 
+from piwarden.accounts import services as accounts
 from piwarden.audit.actors import Actor
 from piwarden.audit.models import AuditEvent
 from piwarden.campaigns import services as campaigns
@@ -79,3 +80,20 @@ def test_payment_form_page_still_saves_redacted_remarks(account):  # noqa: F811
     assert page.status_code in (200, 302), page.content[:300]
     assert vault.reveal(actor=SYSTEM, subject=account.subject, field="payments_remarks",
                         purpose="payment.invoicing") == "mail [REDACTED]"
+
+
+def test_v_5_1a_other_contact_is_screened_before_the_vault(account):  # noqa: F811
+    """An ID number typed into "other contact" is stored nowhere; the phone number the field is
+    meant for stays, for the person's own edit and for a staff correction alike."""
+    typed = f"微信 fox_88，电话 {MOBILE}，身份证{VALID_ID}"
+    accounts.set_field(account=account, field="contact_other", value=typed)
+    stored = vault.reveal(actor=SYSTEM, subject=account.subject, field="contact_other",
+                          purpose="service.provision")
+    assert stored == f"微信 fox_88，电话 {MOBILE}，身份证[REDACTED]"
+    accounts.correct_field(actor=SYSTEM, account=account, field="contact_other",
+                           value=f"QQ 10001, {VALID_ID}")
+    assert tables_holding(VALID_ID) == []
+    events = AuditEvent.objects.filter(action="discovery.screened").order_by("seq")
+    assert [(e.detail["field"], e.detail["source"], e.detail["redacted"]) for e in events] == [
+        ("contact_other", "accounts.set_field", ["user.id_info"]),
+        ("contact_other", "accounts.correct_field", ["user.id_info"])]

@@ -46,6 +46,7 @@ from piwarden.audit import services as audit
 from piwarden.audit.actors import Actor, ActorKind
 from piwarden.audit.models import Outcome
 from piwarden.consent import services as consent
+from piwarden.discovery import screening
 from piwarden.outbox import services as outbox
 from piwarden.sharing import egress
 from piwarden.sites import guard
@@ -625,9 +626,21 @@ def correct_field(*, actor: Actor, account: Account, field: str, value: str) -> 
         vault_field, _category, purpose = FIELDS[field]
         if field == "id_info":
             purpose = id_purpose(account)
+        elif field == "contact_other":
+            value = _screened_contact(actor, account, value, "accounts.correct_field")
         _put(actor=actor, subject=account.subject, field=vault_field, value=value,
              purpose=purpose)
     _changed(account, field, Channel.STAFF, actor=actor)
+
+
+def _screened_contact(actor: Actor, account: Account, value: str, source: str) -> str:
+    """"Other contact" is free text: what its purpose may not keep (an ID number typed into
+    it) is removed before it is stored (``discovery.screening``); the phone numbers and
+    e-mail addresses it is meant to hold stay."""
+    return screening.screen(
+        value, actor=actor, subject=account.subject, purpose=FIELDS["contact_other"][2],
+        field="contact_other", source=source, max_length=validators.CONTACT_MAX,
+        expected=("user.contact.phone", "user.contact.email")).text
 
 
 @transaction.atomic
@@ -645,6 +658,8 @@ def set_field(*, account: Account, field: str, value, channel: str = Channel.WEB
         account.save(update_fields=["user_name"])
     else:
         vault_field, _category, purpose = FIELDS[field]
+        if field == "contact_other":
+            value = _screened_contact(actor, account, value, "accounts.set_field")
         _put(actor=actor, subject=account.subject, field=vault_field, value=value,
              purpose=purpose)
     _changed(account, field, channel, actor=actor)

@@ -85,8 +85,11 @@ def name(value: str) -> str:
     return value
 
 
+CONTACT_MAX = 200
+
+
 def contact_other(value: str) -> str:
-    return _text(value, field="contact_other", code="CONTACT_INVALID", max_length=200)
+    return _text(value, field="contact_other", code="CONTACT_INVALID", max_length=CONTACT_MAX)
 
 
 def address(data) -> str:

@@ -11,6 +11,7 @@ from piwarden.partners.models import ImportBatch, PartnerRecord
 from piwarden.subjects.models import SubjectKind
 from piwarden.vault import services as vault
 from piwarden.vault.models import VaultValue
+from tests.discovery.test_screening import tables_holding
 
 from .conftest import authorization, record, submit
 
@@ -112,6 +113,18 @@ def test_external_id_must_not_be_pi(make_partner):
     response = submit(make_partner(), [record("13800000051", phone="13800000051"),
                                        record("me@example.cn", phone="13800000052")])
     assert {c for _, c in _codes(response).values()} == {"EXTERNAL_ID_LOOKS_LIKE_PI"}
+
+
+def test_v_5_1a_a_name_holding_an_identifier_is_refused(make_partner):
+    """An ID number or phone number in the name column is refused per record, and stored
+    nowhere; a name with a plain number in it is a name."""
+    response = submit(make_partner(), [
+        record("m-1", phone="13800000071", name="张三 110101199003077571"),
+        record("m-2", phone="13800000072", name="李四 13912345678"),
+        record("m-3", phone="13800000073", name="王芳2")])
+    assert _codes(response) == {0: ("rejected", "NAME_HOLDS_PI"),
+                                1: ("rejected", "NAME_HOLDS_PI"), 2: ("stored", "")}
+    assert tables_holding("110101199003077571") == []
 
 
 @pytest.mark.parametrize(("version", "status", "code"), [

@@ -33,6 +33,7 @@ from piwarden.consent import notices
 from piwarden.consent import services as consent
 from piwarden.consent.erasure import covered
 from piwarden.consent.models import Choice, ConsentState, Scope
+from piwarden.discovery import scan
 from piwarden.errors import ServiceError
 from piwarden.partners.models import ImportBatch, Partner, PartnerClient, PartnerRecord
 from piwarden.sharing.models import Counterparty
@@ -214,6 +215,10 @@ def _validate(index: int, raw, *, declared: set[str], current: str, today: date,
               if getattr(record, name) and getattr(record, name).strip()}
     if not values:
         return _reject(index, "NO_DATA")
+    if "name" in values and scan(values["name"]):
+        # An ID number, phone number or address in the name column is a mapping error in the
+        # partner's export: refused, so that PI is not stored as a name (V-5.1a).
+        return _reject(index, "NAME_HOLDS_PI", ["name"])
     submitted = {FIELDS[name] for name in values}
     undeclared = sorted(c for c in submitted if c not in declared)
     if undeclared:

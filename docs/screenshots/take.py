@@ -58,6 +58,8 @@ PAGES = {
                                f"The request form for {kind}") for kind in REQUEST_TYPES},
     "request-cancel": ("person", "/privacy/requests/cancel/", "Cancel my account"),
     "request-detail": ("person", "@request", "A completed access request with its export"),
+    "request-redacted": ("person", "@redacted", "A complaint whose text held an ID number: "
+                         "where it was removed, in the reader's words"),
     "export-report": ("file", "@report", "report.html from the export ZIP"),
     "certificate": ("person", "@certificate", "The deletion certificate of a deletion request"),
     "dashboard": ("staff", "/admin/dashboard/", "The operator dashboard in the staff console"),
@@ -66,6 +68,16 @@ PAGES = {
                            "`piwarden discover` found where nobody declared it"),
     "discovery-scan": ("staff", "/admin/discovery/scan/", "Scan a text for personal "
                        "information (the console's page of the scan API)"),
+}
+
+
+# A complaint that holds an ID number the person gave no separate consent for: screening
+# removes it before the request is stored (docs/discovery.md).
+COMPLAINT = {
+    "en": "You called me at 13912345678 although my ID number 110101199003077571 is on your "
+          "do-not-call list.",
+    "zh-hans": "我的身份证号110101199003077571已登记在你们的免打扰名单上，"
+               "你们还是打了我的电话13912345678。",
 }
 
 
@@ -264,6 +276,11 @@ class Walk:
             with zipfile.ZipFile(download.value.path()) as archive:
                 archive.extractall(folder)
             self.made[f"@report:{lang}"] = (folder / "report.html").as_uri()
+            self.goto(page, "/privacy/requests/new/?type=complaint")
+            page.locator("main form textarea").first.fill(COMPLAINT[lang])
+            page.locator("main form button[type=submit]").first.click()
+            page.wait_for_load_state()
+            self.made[f"@redacted:{lang}"] = page.url.replace(self.server.base, "")
             context.close()
         context = self.context("person", "en", 1280)
         page = context.new_page()
@@ -313,6 +330,7 @@ class Walk:
                 return path
             else:
                 where = {"@request": self.made.get(f"@request:{lang}"),
+                         "@redacted": self.made.get(f"@redacted:{lang}"),
                          "@certificate": self.made.get("@certificate")}.get(target, target)
                 self.goto(page, where)
         page.wait_for_load_state("networkidle")
@@ -405,7 +423,8 @@ def main(argv: list[str]) -> None:
                 browser = playwright.chromium.launch(executable_path=chromium,
                                                      args=["--no-sandbox"], headless=True)
                 walk = Walk(server, browser)
-                if any(PAGES[n][1] in ("@request", "@report", "@certificate") for n in names):
+                if any(PAGES[n][1] in ("@request", "@report", "@certificate", "@redacted")
+                       for n in names):
                     walk.make_data()
                 for name in names:
                     for lang in args.lang or LANGS:

@@ -159,3 +159,11 @@ def test_i17_5_advertising_partner_and_roles_are_translated():
     assert labels.recipient_role("processor", "zh-hans") == "受托处理者（按我们的指示处理）"
     assert labels.consent_requirement("none", "zh-hans") == "无需同意（其他合法性基础）"
     assert labels.country("HK", "zh-hans") == "中国香港特别行政区"
+
+
+def test_a_redaction_marker_reads_in_the_readers_language():
+    """Screening stores ``[REDACTED]`` the same in every language; pages show it in words."""
+    assert labels.redactions("ID [REDACTED], [REDACTED]", "zh-hans") == "ID 【已删除】, 【已删除】"
+    assert labels.redactions("ID [REDACTED]", "en") == "ID [removed]"
+    assert labels.redactions("nothing removed", "zh-hans") == "nothing removed"
+    assert labels.redactions(None) is None

@@ -1,6 +1,7 @@
 """Screening of rights requests (V-5.1a): the request text and a text or e-mail attachment are
-screened before the vault; the person sees ``[REDACTED]`` in their own request; a correction of
-an ID number keeps the number (it is what the field holds); an image is not scanned."""
+screened before the vault; the person sees where something was removed, in their language, in
+their own request; a correction of an ID number keeps the number (it is what the field
+holds); an image is not scanned."""
 
 import email
 import email.policy
@@ -52,7 +53,10 @@ def test_v_5_1a_request_text_is_redacted_and_the_person_sees_it(
     assert services.details(req) == expected
     assert tables_holding(VALID_ID) == []
     page = client.get(f"/privacy/requests/{req.pk}/").content.decode()
-    assert expected in page and VALID_ID not in page
+    assert expected.replace("[REDACTED]", "[removed]") in page and VALID_ID not in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/privacy/requests/{req.pk}/").content.decode()
+    assert expected.replace("[REDACTED]", "【已删除】") in page and "REDACTED" not in page
     record = AuditEvent.objects.get(action="discovery.screened")
     assert record.detail == {"field": "rights_details", "source": "rights.submit",
                              "found": {"cn_mobile": 1, "cn_resident_id": 1},

@@ -24,6 +24,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from piwarden.caches import freshness
+from piwarden.discovery.detect import REDACTED
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
 
@@ -504,6 +505,21 @@ def error(code, lang: str | None = None) -> str:
 def error_codes() -> list[str]:
     """Every code :func:`error` has its own sentence for (tests walk them)."""
     return sorted(_ERRORS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Redactions: the marker screening leaves where PI was removed (``discovery.screening``)
+# ---------------------------------------------------------------------------------------------
+
+_REMOVED = _("[removed]")
+
+
+def redactions(text, lang: str | None = None):
+    """A stored text with each redaction marker (``[REDACTED]``, stored the same in every
+    language) in the reader's words."""
+    if not isinstance(text, str) or REDACTED not in text:
+        return text
+    return text.replace(REDACTED, _in(lang, lambda: _REMOVED))
 
 
 # ---------------------------------------------------------------------------------------------

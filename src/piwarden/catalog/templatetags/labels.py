@@ -4,7 +4,7 @@
 ``{{ key|basis_label }}``, ``{{ key|recipient_label }}``, ``{{ scope|scope_label }}``,
 ``{{ iso|duration_label }}``, ``{{ kind|storage_kind_label }}``, ``{{ c|storage_category_label }}``,
 ``{{ p|party_label }}``, ``{{ code|error_label }}``, ``{{ dt|china_time }}``,
-``{{ dt|china_date }}``.
+``{{ dt|china_date }}``, ``{{ text|redactions }}``.
 An optional argument names the language: ``{{ key|category_label:"zh-hans" }}``.
 """
 
@@ -35,6 +35,7 @@ _FILTERS = {
     "recipient_role_label": labels.recipient_role,
     "china_time": labels.china_time,
     "china_date": labels.china_date,
+    "redactions": labels.redactions,
 }
 
 

@@ -1,7 +1,10 @@
 """Console pages that never edit a record by form: read-only ones (audit trail, catalog,
 subjects), and ones whose list actions call the services (alerts, findings, grants)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+
+from piwarden.audit.actors import Actor
+from piwarden.errors import ServiceError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -19,6 +22,8 @@ class ActionsOnlyAdmin(admin.ModelAdmin):
     """The change permission runs the list's actions (each through a service); no record is
     added, deleted or edited by form."""
 
+    row_label = "#{pk}"  # how a refusal names its row
+
     def has_add_permission(self, request):
         return False
 
@@ -27,3 +32,17 @@ class ActionsOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return obj is None and super().has_change_permission(request)
+
+    def apply_each(self, request, queryset, change, done) -> None:
+        """Call ``change(actor, row)`` (a service) on each selected row as the staff member; a
+        refusal (``ServiceError``) is reported for its row and the others go on; ``done(n)``
+        words the ``n`` rows changed."""
+        actor, changed = Actor.staff(request.user), 0
+        for row in queryset:
+            try:
+                change(actor, row)
+                changed += 1
+            except ServiceError as error:
+                self.message_user(request, f"{self.row_label.format(pk=row.pk)}: {error.message}",
+                                  messages.WARNING)
+        self.message_user(request, done(changed))

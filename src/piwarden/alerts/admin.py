@@ -1,15 +1,15 @@
 """Staff console: the one list of alerts. Read-only pages; the actions call the services."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from piwarden.alerts import services
 from piwarden.alerts.models import Alert
-from piwarden.audit.actors import Actor
 from piwarden.readonly_admin import ActionsOnlyAdmin
 
 
 @admin.register(Alert)
 class AlertAdmin(ActionsOnlyAdmin):
+    row_label = "Alert {pk}"
     list_display = ["created_at", "severity", "kind", "summary", "status", "assignee", "source"]
     list_filter = ["status", "severity", "kind"]
     search_fields = ["kind", "source", "summary"]
@@ -24,29 +24,20 @@ class AlertAdmin(ActionsOnlyAdmin):
     def people(self, obj):
         return ", ".join(str(pk) for pk in obj.subject_links.values_list("subject_id", flat=True))
 
-    def _apply(self, request, queryset, change, done: str):
-        actor, changed = Actor.staff(request.user), 0
-        for alert in queryset:
-            try:
-                change(actor, alert)
-                changed += 1
-            except services.AlertError as error:
-                self.message_user(request, f"Alert {alert.pk}: {error.message}",
-                                  messages.WARNING)
-        self.message_user(request, f"{changed} alert(s) {done}.")
-
     @admin.action(description="Acknowledge", permissions=["change"])
     def acknowledge(self, request, queryset):
-        self._apply(request, queryset,
-                    lambda actor, alert: services.acknowledge(actor=actor, alert=alert),
-                    "acknowledged")
+        self.apply_each(request, queryset,
+                        lambda actor, alert: services.acknowledge(actor=actor, alert=alert),
+                        lambda n: f"{n} alert(s) acknowledged.")
 
     @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        self._apply(request, queryset, lambda actor, alert: services.assign(
-            actor=actor, alert=alert, assignee=request.user), "assigned to you")
+        self.apply_each(request, queryset, lambda actor, alert: services.assign(
+            actor=actor, alert=alert, assignee=request.user),
+            lambda n: f"{n} alert(s) assigned to you.")
 
     @admin.action(description="Resolve", permissions=["change"])
     def resolve(self, request, queryset):
-        self._apply(request, queryset,
-                    lambda actor, alert: services.resolve(actor=actor, alert=alert), "resolved")
+        self.apply_each(request, queryset,
+                        lambda actor, alert: services.resolve(actor=actor, alert=alert),
+                        lambda n: f"{n} alert(s) resolved.")

@@ -1,7 +1,7 @@
 """Discovery reports and findings in the staff console: read-only pages, China time, words for
 every code; the list's actions change a finding's status or owner through the services."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.html import format_html
@@ -9,7 +9,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from piwarden.audit.actors import Actor, ActorKind
+from piwarden.audit.actors import ActorKind
 from piwarden.catalog import labels
 from piwarden.discovery import services
 from piwarden.discovery.labels import TYPE_NAMES, skip_reason, type_name
@@ -132,18 +132,8 @@ class FindingAdmin(ActionsOnlyAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("report", "owner")
 
-    def _apply(self, request, queryset, change, done):
-        actor, changed = Actor.staff(request.user), 0
-        for finding in queryset:
-            try:
-                change(actor, finding)
-                changed += 1
-            except services.DiscoveryError as error:
-                self.message_user(request, f"#{finding.pk}: {error.message}", messages.WARNING)
-        self.message_user(request, done(changed))
-
     def _status(self, request, queryset, status):
-        self._apply(request, queryset, lambda actor, finding: services.set_status(
+        self.apply_each(request, queryset, lambda actor, finding: services.set_status(
             actor=actor, finding=finding, status=status), lambda n: gettext(
             "Findings changed: %(n)d. Their status is now: %(status)s.")
             % {"n": n, "status": FindingStatus(status).label})
@@ -162,6 +152,6 @@ class FindingAdmin(ActionsOnlyAdmin):
 
     @admin.action(description=_("Take ownership"), permissions=["change"])
     def take_ownership(self, request, queryset):
-        self._apply(request, queryset, lambda actor, finding: services.assign(
+        self.apply_each(request, queryset, lambda actor, finding: services.assign(
             actor=actor, finding=finding, owner=request.user), lambda n: gettext(
             "Findings you now own: %(n)d.") % {"n": n})

@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint
 
-$(STAMP): pyproject.toml
+# setup.py compiles these with Cython (src/piwarden/compiled.py): reinstalling rebuilds them.
+COMPILED := src/piwarden/identifiers.py src/piwarden/discovery/prefilter.py \
+	src/piwarden/discovery/detect.py
+
+$(STAMP): pyproject.toml setup.py $(COMPILED)
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "piwarden needs Python 3.11"'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip

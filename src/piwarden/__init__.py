@@ -1,1 +1,5 @@
 """piwarden: every promise of a privacy policy enforced by code, evidenced and provable."""
+
+from piwarden import compiled
+
+compiled.install()

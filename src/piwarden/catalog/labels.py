@@ -24,7 +24,7 @@ from django.utils.translation import gettext, gettext_noop, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from piwarden.caches import freshness
-from piwarden.discovery.detect import REDACTED
+from piwarden.redaction import REDACTED
 
 CHINA = datetime.timezone(datetime.timedelta(hours=8), "Asia/Shanghai")
 

@@ -16,7 +16,8 @@ from urllib.parse import quote, quote_plus, unquote, unquote_plus
 from django.conf import settings
 from ua_parser import parse as parse_user_agent
 
-REDACTED = "[REDACTED]"
+from piwarden.redaction import REDACTED
+
 MAX_URL = 2048
 # E-mail addresses; PRC ID numbers (18 characters, the last one may be X); PRC mobile numbers
 # with or without +86. Digit runs are bounded so that longer numbers (order ids) stay intact.

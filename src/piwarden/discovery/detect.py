@@ -27,10 +27,12 @@ import datetime
 import ipaddress
 import operator
 import re
+import time
 from typing import NamedTuple
 
 from piwarden import identifiers
 from piwarden.discovery import prefilter
+from piwarden.redaction import REDACTED
 
 TYPES = {
     "cn_resident_id": "user.id_info",
@@ -46,7 +48,6 @@ TYPES = {
     "ipv6": "user.log.ip_address",
     "cn_uscc": "business.registration",
 }
-REDACTED = "[REDACTED]"
 _CHINA = datetime.timezone(datetime.timedelta(hours=8))
 
 
@@ -70,7 +71,7 @@ def _finding(kind: str, start: int, end: int, confidence: float) -> Finding:
 _SEP = r"(?:[ .\-]|\)[ \-]?)"
 _RUN = re.compile(rf"[0-9]{{7,}}(?:{_SEP}[0-9]+)*|[0-9]{{1,6}}(?:{_SEP}[0-9]+)+")
 _GROUP = re.compile(r"[0-9]+")
-_SEPARATORS = re.compile(r"[^0-9]+")
+_SPLIT = re.compile(r"([^0-9]+)")
 _START = operator.itemgetter(1)  # a finding's start
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"  # 0-255, no leading zero
 _OCTETS = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
@@ -111,12 +112,14 @@ _COUNTRY_BEFORE_PAREN = re.compile(r"\+(1|86|44)[ \-]?\Z")
 # Words after which a bare digit run is an account number, a passport or an SSN; words after
 # which a long digit run is an order, invoice or tracking number, not an account or a card.
 # They are looked for in lower-cased text, which is faster than re.IGNORECASE.
-_ACCOUNT_WORDS = re.compile("账号|帐号|账户|帐户|卡号|银行卡|开户|户号|account|acct|a/c|bank|iban")
-_SSN_WORDS = re.compile("ssn|social security|社会安全号")
+_ACCOUNT_WORDS = re.compile("|".join(map(re.escape, prefilter.ACCOUNT_WORDS)))
+_SSN_WORDS = re.compile("|".join(map(re.escape, prefilter.SSN_WORDS)))
 _PASSPORT_WORDS = re.compile("护照|passport")
-# Before a dotted quad: a version or a clause number, not an address.
-_VERSION_WORDS = re.compile(r"version|版本|build|\bver\b|\bv\b|\bsdk\b|\boid\b|android|\bios\b|"
-                            r"windows|section|clause|§")
+# Before a dotted quad: a version or a clause number, not an address. The short words stand
+# alone (``\bv\b``), written with the boundary checked after the word so that every branch
+# starts with a character the regex engine can skip to: ten times faster.
+_VERSION_WORDS = re.compile("version|版本|build|android|windows|section|clause|§|" + "|".join(
+    rf"{word}(?<!\w{word})\b" for word in ("ver", "v", "sdk", "oid", "ios")))
 _CLAUSE_NUMBER = frozenset("第条款章节")  # right before it: 第5.4.1.2条, 条款6.3.1.2
 _REFERENCE_WORDS = re.compile("订单|单号|运单|流水|发票|编号|批次|order|tracking|invoice|ref[.:]|"
                               "ref no|reference|ticket|imei")
@@ -131,10 +134,10 @@ def scan(text: str) -> list[Finding]:
         text = text.translate(_HALF_WIDTH)
     taken: list[Finding] = []
     if "@" in text or "%40" in text:
-        taken.extend(_emails(text))
+        _add_emails(text, taken)
     candidates = prefilter.candidates(text)
     if candidates.ipv6:
-        taken.extend(_ipv6(text, taken, candidates.ipv6))
+        _add_ipv6(text, taken, candidates.ipv6)
     windows = candidates.windows  # (start, -end): by start, then longest first
     if candidates.places:
         windows = sorted({*windows, *_place_windows(text, candidates.places)})
@@ -171,30 +174,32 @@ def _window(text: str, start: int, end: int) -> Finding | None:
              else "")
     if window.isdigit():
         return _classify(text, window, (end - start,), _NO_SEPS, start, end, before, after)
-    groups = _GROUP.findall(window)
-    return _classify(text, "".join(groups), tuple(map(len, groups)),
-                     frozenset(_SEPARATORS.findall(window)), start, end, before, after)
+    parts = _SPLIT.split(window)  # digits, a separator, digits, ...
+    groups = parts[::2]
+    return _classify(text, "".join(groups), tuple(map(len, groups)), frozenset(parts[1::2]),
+                     start, end, before, after)
 
 
-def _place_windows(text: str, places: list[int]):
-    """Windows of the digit run at or after each place (a context word, letters glued to
-    digits) that the prefilter's fixed shapes do not give: the run itself (a token glued to
-    letters is judged as one), and what can be a bank account or an SSN after a context word:
-    a group of 9 to 30 digits, or groups of four and a last one."""
+def _place_windows(text: str, places: list[int]) -> list[tuple[int, int]]:
+    """``(start, -end)`` of the windows of the digit run at or after each place (a context
+    word, letters glued to digits) that the prefilter's fixed shapes do not give: the run
+    itself (a token glued to letters is judged as one), and what can be a bank account or an
+    SSN after a context word: a group of 9 to 30 digits, or groups of four and a last one."""
+    windows: list[tuple[int, int]] = []
     end = 0
     for place in places:
         if place < end:
             continue
         match = _RUN.search(text, place)
         if match is None:
-            return
+            break
         start = _run_start(text, match.start())
         if start != match.start():
             match = _RUN.match(text, start)
             if match is None:
                 continue
         start, end = match.span()
-        yield start, -end
+        windows.append((start, -end))
         groups = [(start + group.start(), start + group.end())
                   for group in _GROUP.finditer(match.group())]
         for first, (window_start, _end) in enumerate(groups):
@@ -204,9 +209,10 @@ def _place_windows(text: str, places: list[int]):
                 if digits > 30:
                     break
                 if digits >= 9:
-                    yield window_start, -group_end
+                    windows.append((window_start, -group_end))
                 if group_end - group_start != 4:
                     break
+    return windows
 
 
 def _run_start(text: str, at: int) -> int:
@@ -241,7 +247,7 @@ def _overlaps(taken, start: int, end: int) -> bool:
 
 # --- E-mail and IPv6 -----------------------------------------------------------------------------
 
-def _emails(text: str):
+def _add_emails(text: str, taken: list[Finding]) -> None:
     """Addresses around each ``@``, also written ``%40`` in a URL."""
     resume = 0
     for sign in _AT.finditer(text):
@@ -257,11 +263,11 @@ def _emails(text: str):
         if (local < at and domain and text[at - 1] != "."
                 and domain.group().rpartition(".")[2].lower() not in _FILE_EXTENSIONS
                 and not _SCALE.match(domain.group())):
-            yield _finding("email", local, domain.end(), 0.99)
+            taken.append(_finding("email", local, domain.end(), 0.99))
             resume = domain.end()
 
 
-def _ipv6(text: str, taken, places: list[int]):
+def _add_ipv6(text: str, taken: list[Finding], places: list[int]) -> None:
     """Addresses at the places the prefilter marked (inside a ``::`` or six colons), each
     walked colon by colon within its stretch of hex digits, colons and dots."""
     length = len(text)
@@ -286,7 +292,7 @@ def _ipv6(text: str, taken, places: list[int]):
                 while candidate.endswith(":") and not candidate.endswith("::"):
                     candidate, end = candidate[:-1], end - 1
                 if (end >= length or text[end] not in _ALNUM) and _is_ipv6(candidate):
-                    yield _finding("ipv6", left, end, 0.9)
+                    taken.append(_finding("ipv6", left, end, 0.9))
                     resume = end
                     colon = text.find(":", end, stop)
                     continue
@@ -396,7 +402,7 @@ def _classify(text, digits, sizes, seps, start, end, sep_before, sep_after):
         number = digits if n == 18 else digits + "X"
         if ((sizes[0] >= 6 or all(size == 4 for size in sizes[:-1]))
                 and not _continues(text, end + 18 - n)
-                and identifiers.is_resident_id(number, datetime.datetime.now(_CHINA).date())):
+                and identifiers.is_resident_id(number, _today_in_china())):
             return _finding("cn_resident_id", start, end + 18 - n, 0.99)
     plus = start > 0 and text[start - 1] == "+"
     if 10 <= n <= 15:
@@ -494,6 +500,20 @@ def _ipv4(text, start, end, sep_before, sep_after) -> Finding | None:
     if end < len(text) and text[end] in _ALNUM:
         return None
     return _finding("ipv4", start, end, 0.85)
+
+
+_day: tuple[datetime.date, float] = (datetime.date.min, 0.0)  # today, and when it ends
+
+
+def _today_in_china() -> datetime.date:
+    """Today's date in China (a birth date after it is impossible), worked out once a day."""
+    global _day
+    if time.time() >= _day[1]:
+        today = datetime.datetime.now(_CHINA).date()
+        midnight = datetime.datetime.combine(today + datetime.timedelta(days=1),
+                                             datetime.time(), _CHINA)
+        _day = (today, midnight.timestamp())
+    return _day[0]
 
 
 def _continues(text: str, end: int) -> bool:

@@ -32,16 +32,15 @@ def _digits(count: int) -> bytes:
     return rb"(?:%s?[0-9]){%d}" % (_S, count)
 
 
-def _card(length: int) -> bytes:
-    """A card number of ``length`` digits on a scheme's first digit (2-6): plain, in fours with
-    a last group of any size, or 4-6-4 / 4-6-5 (American Express, Diners)."""
-    forms = [rb"[0-9]{%d}" % (length - 1)]
-    for fours in range(1, (length - 1) // 4 + 1):
-        forms.append(rb"[0-9]{3}" + rb"[ \-][0-9]{4}" * (fours - 1)
-                     + rb"[ \-][0-9]{%d}" % (length - 4 * fours))
-    if length in (14, 15):
-        forms.append(rb"[0-9]{3}[ \-][0-9]{6}[ \-][0-9]{%d}" % (length - 10))
-    return rb"[2-6](?:%s)" % b"|".join(forms)
+def _cards() -> list[bytes]:
+    """Card numbers of 13 to 19 digits on a scheme's first digit (2-6): plain; in fours with a
+    last group of any size (one shape per count of fours); 4-6-4 / 4-6-5 (American Express,
+    Diners). The last group is the whole digit run before the window's end, so each shape
+    still has one start for an end."""
+    fours = [rb"[2-6][0-9]{3}" + rb"[ \-][0-9]{4}" * (count - 1)
+             + rb"[ \-][0-9]{%d,%d}" % (max(1, 13 - 4 * count), 19 - 4 * count)
+             for count in range(1, 5)]
+    return [rb"[2-6][0-9]{12,18}", *fours, rb"[2-6][0-9]{3}[ \-][0-9]{6}[ \-][0-9]{4,5}"]
 
 
 WINDOWS = (
@@ -65,7 +64,7 @@ WINDOWS = (
     rb"0044" + _digits(9), rb"0044" + _digits(10),
     rb"0" + _digits(9), rb"0" + _digits(10),
     # Cards of 13 to 19 digits; US SSNs 3-2-4.
-    *(_card(length) for length in range(13, 20)),
+    *_cards(),
     rb"[0-9]{3}[ \-][0-9]{2}[ \-][0-9]{4}",
 )
 # A USCC with at least one letter (one of digits only is a window): its first letter in the
@@ -76,9 +75,19 @@ _USCC_WITH_LETTERS = rb"(?:(?:%s%s|[0-9]%s)[0-9]{6}%s{10}|[0-9]{8}(?:%s))" % (
     _L, _C, _L, _C, b"|".join(b"[0-9]" * k + _L + _C * (9 - k) for k in range(10)))
 # Context words (bank account, SSN) and the first digit after them: the English ones in any
 # case for Hyperscan, the Chinese ones (which the bytes scanned do not hold) with ``re``.
-CONTEXT = rb"(?:account|acct|a/c|bank|iban|ssn|social security)[^0-9]{0,48}[0-9]"
-_CHINESE_WORDS = ("账号", "帐号", "账户", "帐户", "卡号", "银行卡", "开户", "户号", "社会安全号")
+# ``detect`` looks for the same words before the number: after an account word, a digit run
+# can be a bank account; after an SSN word, nine bare digits an SSN.
+ACCOUNT_WORDS = ("账号", "帐号", "账户", "帐户", "卡号", "银行卡", "开户", "户号",
+                 "account", "acct", "a/c", "bank", "iban")
+SSN_WORDS = ("ssn", "social security", "社会安全号")
+_WORDS = ACCOUNT_WORDS + SSN_WORDS
+CONTEXT = b"(?:%s)[^0-9]{0,48}[0-9]" % b"|".join(
+    re.escape(word).encode() for word in _WORDS if word.isascii())
+_CHINESE_WORDS = tuple(word for word in _WORDS if not word.isascii())
 _CHINESE_CONTEXT = re.compile(f"(?:{'|'.join(_CHINESE_WORDS)})[^0-9]{{0,48}}[0-9]")
+# Each Chinese word holds one of these characters: a text holding none is not searched.
+_CHINESE_MARKS = ("号", "户", "卡")
+assert all(any(mark in word for mark in _CHINESE_MARKS) for word in _CHINESE_WORDS)
 PLACES = (
     CONTEXT,  # any case
     # Passports, and USCCs with letters or a label glued in front.
@@ -148,8 +157,11 @@ def candidates(text: str) -> Candidates:
             places.append(start)
         else:
             ipv6.append(start)
-    if not text.isascii() and any(word in text for word in _CHINESE_WORDS):
-        places = sorted([*places, *(match.start() for match in _CHINESE_CONTEXT.finditer(text))])
+    if not text.isascii() and ("号" in text or "户" in text or "卡" in text):
+        words = [match.start() for match in _CHINESE_CONTEXT.finditer(text)]
+        if words:
+            places = sorted([*places, *words])
     if windows:
         windows = list(dict.fromkeys(windows))  # a window can have several shapes
-    return Candidates(windows, places, ipv6)
+    # tuple.__new__: a named tuple's own constructor is a Python function, twice as slow.
+    return tuple.__new__(Candidates, (windows, places, ipv6))

@@ -3,7 +3,7 @@
 ``setup.py`` compiles the modules in ``MODULES`` with Cython when the machine has a C compiler
 (the install works without one) and records the SHA-256 of the source each was built from in
 ``compiled.json``. They are the same Python source either way, with the same results
-(``tests/discovery/test_compiled.py``); compiled, ``discovery.scan`` runs about 1.7 times
+(``tests/discovery/test_compiled.py``); compiled, ``discovery.scan`` runs about 1.6 times
 faster. Python imports an extension module in preference to the ``.py`` beside it, so a module
 edited since it was compiled would run its old code: ``install`` (run when ``piwarden`` is
 imported) makes such a module, or all of them under ``PIWARDEN_PURE_PYTHON=1``, load from

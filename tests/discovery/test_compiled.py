@@ -37,6 +37,9 @@ def test_the_compiled_detector_finds_what_its_source_finds():
     assert source["found"] == here
     if os.environ.get("CI") == "true":
         assert compiled.in_use(), "setup.py did not compile the detector (see its output)"
+        # setup.py builds exactly the modules the guard watches, from their current source.
+        assert compiled.stale(compiled._recorded()) == set()
+        assert set(compiled._recorded()) == set(compiled.MODULES)
 
 
 def test_a_module_edited_since_it_was_compiled_is_loaded_from_its_source():

@@ -49,3 +49,6 @@ cdef void _add_emails(str text, list taken) except *
 @cython.locals(length=Py_ssize_t, resume=Py_ssize_t, begin=Py_ssize_t, stop=Py_ssize_t,
                colon=Py_ssize_t, left=Py_ssize_t, end=Py_ssize_t)
 cdef void _add_ipv6(str text, list taken, list places) except *
+
+@cython.locals(signs=list, at=Py_ssize_t)
+cdef list _signs(str text)

@@ -2,9 +2,9 @@
 # source runs the same without them.
 cimport cython
 
+@cython.locals(kind=Py_ssize_t)
 cpdef _collect(Py_ssize_t pattern, Py_ssize_t start, Py_ssize_t end, object _flags,
-               list found)
+               tuple found)
 
-@cython.locals(data=bytes, found=list, windows=list, places=list, ipv6=list, start=Py_ssize_t,
-               negative_end=Py_ssize_t, pattern=Py_ssize_t, kind=int, words=list)
+@cython.locals(data=bytes, windows=list, places=list, ipv6=list, words=list)
 cpdef candidates(str text)

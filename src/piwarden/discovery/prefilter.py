@@ -84,10 +84,14 @@ _WORDS = ACCOUNT_WORDS + SSN_WORDS
 CONTEXT = b"(?:%s)[^0-9]{0,48}[0-9]" % b"|".join(
     re.escape(word).encode() for word in _WORDS if word.isascii())
 _CHINESE_WORDS = tuple(word for word in _WORDS if not word.isascii())
-_CHINESE_CONTEXT = re.compile(f"(?:{'|'.join(_CHINESE_WORDS)})[^0-9]{{0,48}}[0-9]")
-# Each Chinese word holds one of these characters: a text holding none is not searched.
-_CHINESE_MARKS = ("号", "户", "卡")
-assert all(any(mark in word for mark in _CHINESE_MARKS) for word in _CHINESE_WORDS)
+# Full-width digits, letters, "@" and "+": ``detect`` turns them into ASCII before it scans.
+WIDE = "".join(map(chr, (0xFF0B, *range(0xFF10, 0xFF1A), *range(0xFF20, 0xFF3B),
+                         *range(0xFF41, 0xFF5B))))
+# In a text that is not ASCII, one pass finds both those and the Chinese context words that a
+# digit follows within 48 characters (the words are not consumed, so nothing after them is
+# missed). Each alternative starts with a character of its own, which the regex engine skips to.
+_NOT_ASCII = re.compile("|".join([*WIDE, *(f"{word}(?=[^0-9]{{0,48}}[0-9])"
+                                          for word in _CHINESE_WORDS)]))
 PLACES = (
     CONTEXT,  # any case
     # Passports, and USCCs with letters or a label glued in front.
@@ -129,39 +133,45 @@ class Candidates(NamedTuple):
     windows: list[tuple[int, int]]  # (start, -end) of each window: by start, longest first
     places: list[int]  # ascending: in a context word, at a glued token's first letter
     ipv6: list[int]  # ascending: inside the shape of an IPv6 address
+    wide: bool  # the text holds full-width digits, letters, "@" or "+" (and nothing else is set)
 
 
 def _collect(pattern, start, end, _flags, found):
-    found.append((start, -end, pattern))  # sorted: by start, then longest first
+    """Hyperscan's match handler: the match's start into its list in ``found``."""
+    kind = _KIND[pattern]
+    if kind == 0:
+        found[0].append((start, 2 - end))  # (start, -end) of the window itself
+    else:
+        found[kind].append(start)
 
 
 def candidates(text: str) -> Candidates:
     """Where in ``text`` identifiers may be (``Candidates``), from one Hyperscan pass."""
+    words: list[int] = []
+    if not text.isascii():
+        for match in _NOT_ASCII.finditer(text):
+            if match.end() - match.start() == 1:  # a full-width character
+                return tuple.__new__(Candidates, ([], [], [], True))
+            words.append(match.start())
     # One byte per character (what Latin-1 cannot write becomes "?", which no shape holds),
     # so Hyperscan's offsets are the text's own.
     data = text.encode("latin-1", "replace")
-    found: list[tuple[int, int, int]] = []
+    windows: list[tuple[int, int]] = []
+    places: list[int] = []
+    ipv6: list[int] = []
     database = _compiled()
     # A space on each side gives the boundaries a character to match at the text's edges. It
     # shifts offsets by one: a window's match starts at the boundary before it, so its start
     # is the window's own start in ``data``, and its end is two past the window's.
-    database.scan(b" " + data + b" ", match_event_handler=_collect, context=found,
-                  scratch=_scratch(database))
-    found.sort()
-    windows, places, ipv6 = [], [], []
-    for start, negative_end, pattern in found:
-        kind = _KIND[pattern]
-        if kind == 0:
-            windows.append((start, negative_end + 2))  # (start, -end) of the window itself
-        elif kind == 1:
-            places.append(start)
-        else:
-            ipv6.append(start)
-    if not text.isascii() and ("号" in text or "户" in text or "卡" in text):
-        words = [match.start() for match in _CHINESE_CONTEXT.finditer(text)]
-        if words:
-            places = sorted([*places, *words])
+    database.scan(b" " + data + b" ", match_event_handler=_collect,
+                  context=(windows, places, ipv6), scratch=_scratch(database))
+    # Hyperscan reports matches by where they end.
+    windows.sort()
+    places.sort()
+    ipv6.sort()
+    if words:
+        places = sorted([*places, *words])
     if windows:
         windows = list(dict.fromkeys(windows))  # a window can have several shapes
     # tuple.__new__: a named tuple's own constructor is a Python function, twice as slow.
-    return tuple.__new__(Candidates, (windows, places, ipv6))
+    return tuple.__new__(Candidates, (windows, places, ipv6, False))

@@ -192,6 +192,46 @@ def test_v_5_1a_multipart_email_attachments_and_headers_are_screened(submit_mail
     assert tables_holding(VALID_ID) == []
 
 
+def test_v_5_1a_an_email_attached_as_a_file_is_screened_as_an_email(submit_mail):
+    """An e-mail forwarded as an application/octet-stream attachment, its own body in base64:
+    read as an e-mail (not as text, where the base64 would hide the ID number), its body
+    redacted inside the attachment; the attachment's name and the rest stay as sent."""
+    inner = _mail("base64")
+    outer = EmailMessage()
+    outer["From"] = "someone@example.cn"
+    outer["Subject"] = "Fwd"
+    outer.set_content("Forwarding the message they sent me.")
+    outer.add_attachment(inner.as_bytes(), maintype="application", subtype="octet-stream",
+                         filename="original.eml")
+    req = submit_mail(outer.as_bytes())
+    stored = _parsed(_evidence(req))
+    attachment = next(stored.iter_attachments())
+    assert attachment.get_filename() == "original.eml"
+    assert attachment.get_content_type() == "application/octet-stream"
+    forwarded = _parsed(attachment.get_content())
+    assert forwarded["Subject"] == "请删除我的数据"
+    assert _bodies(forwarded) == [f"身份证号[REDACTED]，手机{MOBILE}\n"]
+    assert _bodies(stored)[0] == "Forwarding the message they sent me.\n"
+    assert tables_holding(VALID_ID) == []
+    record = AuditEvent.objects.get(action="discovery.screened")
+    assert record.detail["redacted"] == ["user.id_info"]
+    assert record.detail["found"]["cn_resident_id"] == 1
+
+
+def test_an_email_attached_as_a_file_and_clean_stays_as_sent(submit_mail):
+    outer = EmailMessage()
+    outer["From"] = "someone@example.cn"
+    outer.set_content(f"ID {VALID_ID}")
+    inner = _mail("base64")
+    inner.set_content("Please delete my account.", cte="base64")
+    outer.add_attachment(inner.as_bytes(), maintype="application", subtype="octet-stream",
+                         filename="original.eml")
+    sent = outer.as_bytes()
+    stored = _parsed(_evidence(submit_mail(sent)))
+    assert next(stored.iter_attachments()).get_content() == inner.as_bytes()
+    assert _bodies(stored)[0] == "ID [REDACTED]\n"
+
+
 def test_v_5_1a_a_part_that_cannot_be_decoded_is_removed(submit_mail):
     """A part whose transfer encoding is broken, or whose text is not valid in its charset,
     cannot be screened for certain: it is replaced by a note, the rest is kept, and the

@@ -21,6 +21,7 @@ types, categories and counts, never a value.
 """
 
 import email
+import email.message
 import email.policy
 import re
 from collections import Counter
@@ -174,6 +175,10 @@ _TRANSFER_DEFECTS = (errors.InvalidBase64CharactersDefect, errors.InvalidBase64L
                      errors.CloseBoundaryNotFoundDefect, errors.MultipartInvariantViolationDefect)
 _UNREADABLE = object()  # a part removed unread
 _AS_SENT = object()  # an image or PDF attachment: kept as sent, not scanned
+_EMAIL = object()  # an e-mail attached as a file (not as message/rfc822): read as an e-mail
+# A MIME header, which is what can hide text in base64 or quoted-printable.
+_MIME_HEADER = re.compile(rb"^(?:mime-version|content-type|content-transfer-encoding):",
+                          re.IGNORECASE | re.MULTILINE)
 
 
 class _Text(NamedTuple):
@@ -181,11 +186,20 @@ class _Text(NamedTuple):
     charset: str  # the charset it was decoded with
 
 
+class _Attached(NamedTuple):
+    """An e-mail attached as a file, parsed: its own parts follow it in the list of parts."""
+
+    message: email.message.EmailMessage
+    parts: slice  # where its parts are in that list
+
+
 def _part_body(part):
     """The decoded text of a part that holds one (``_Text``), ``_AS_SENT`` for an image or PDF,
-    ``_UNREADABLE`` for what cannot be decoded for certain: a broken transfer encoding, text
-    not valid in its charset (nor in UTF-8), any other attachment (a zip, an office file:
-    refused as a file of their own too, ``vault.files.DOCUMENTS``)."""
+    ``_EMAIL`` for an e-mail attached as a file (its base64 or quoted-printable parts would
+    not be decoded if it were read as text), ``_UNREADABLE`` for what cannot be decoded for
+    certain: a broken transfer encoding, text not valid in its charset (nor in UTF-8), any
+    other attachment (a zip, an office file: refused as a file of their own too,
+    ``vault.files.DOCUMENTS``)."""
     from piwarden.vault import files
 
     payload = part.get_payload(decode=True)  # notes the decoding's defects on the part
@@ -196,6 +210,8 @@ def _part_body(part):
         kind = files.content_type(payload)
         if kind in files.SCANS:
             return _AS_SENT
+        if kind == files.EML and _MIME_HEADER.search(payload.split(b"\n\n", 1)[0]):
+            return _EMAIL  # a text file that looks like headers ("note: ...") stays text
         if kind not in (files.TEXT, files.EML):
             return _UNREADABLE
     for charset in (part.get_content_charset(), "utf-8"):
@@ -212,6 +228,8 @@ def _part_body(part):
 def _screen_email(data: bytes, **context) -> bytes | None:
     """An e-mail screened as what a reader sees: every header (decoded) of every part and
     every text part's decoded body, in one audit record. None when it may be stored as sent.
+    An e-mail attached as a file rather than as ``message/rfc822`` (some mail programs send
+    a forwarded message so) is read the same way, as an e-mail.
 
     When something is redacted or a part cannot be decoded, the message is written again
     (same structure, headers in their order, only what changed rewritten): a redacted part
@@ -224,25 +242,23 @@ def _screen_email(data: bytes, **context) -> bytes | None:
     """
     message = email.message_from_bytes(data, policy=_POLICY)
     parts, texts = [], []  # parts: (part, its header names, where its texts are, body)
-    for part in message.walk():
-        names = [name for name, _value in part.items()]
-        first = len(texts)
-        texts += [str(value) for _name, value in part.items()]
-        if part.is_multipart():
-            body = None
-            texts += [part.preamble or "", part.epilogue or ""]
-        else:
-            body = _part_body(part)
-            if isinstance(body, _Text):
-                texts.append(body.text)
-        parts.append((part, names, slice(first, len(texts)), body))
+    _read(message, parts, texts)
     removed = sum(body is _UNREADABLE for _part, _names, _where, body in parts)
     kept, _found, redacted = _screen_texts(texts, removed=removed, **context)
     if not redacted and not removed:
         return None
     try:
-        for part, names, where, body in parts:
-            if body is _UNREADABLE or kept[where] != texts[where]:
+        # Last first: an attached e-mail is written again after the parts that follow it.
+        changed = [body is _UNREADABLE or kept[where] != texts[where]
+                   for _part, _names, where, body in parts]
+        for index in reversed(range(len(parts))):
+            part, names, where, body = parts[index]
+            if isinstance(body, _Attached):
+                if any(changed[body.parts]):
+                    changed[index] = True
+                else:
+                    body = None  # its bytes stay as sent; its headers may change
+            if changed[index]:
                 _rewrite(part, names, texts[where], kept[where], body)
         if "Content-Type" in message and "MIME-Version" not in message:
             message["MIME-Version"] = "1.0"
@@ -258,14 +274,43 @@ def _screen_email(data: bytes, **context) -> bytes | None:
         return "\n".join(lines).encode()
 
 
+def _read(message, parts: list, texts: list[str]) -> None:
+    """Append each part of ``message`` to ``parts`` as (part, its header names, where its
+    texts are in ``texts``, its body), and what a reader sees of it to ``texts``: its headers
+    (decoded), a text part's decoded body, a multipart's preamble and epilogue. An e-mail
+    attached as a file is read as an e-mail, its parts right after it."""
+    for part in message.walk():
+        names = [name for name, _value in part.items()]
+        first = len(texts)
+        texts += [str(value) for _name, value in part.items()]
+        if part.is_multipart():
+            body = None
+            texts += [part.preamble or "", part.epilogue or ""]
+        else:
+            body = _part_body(part)
+            if isinstance(body, _Text):
+                texts.append(body.text)
+        parts.append((part, names, slice(first, len(texts)), body))
+        if body is _EMAIL:
+            attached = email.message_from_bytes(part.get_payload(decode=True), policy=_POLICY)
+            index = len(parts) - 1
+            _read(attached, parts, texts)
+            parts[index] = (*parts[index][:3], _Attached(attached, slice(index + 1, len(parts))))
+
+
 def _rewrite(part, names: list[str], read: list[str], kept: list[str], body) -> None:
     """Give ``part`` its screened headers (``kept[:len(names)]``, in their order; ``read``:
     as they were) and body (what follows: a text part's text, a multipart's preamble and
     epilogue). Only what changed is written again."""
     values, rest = kept[:len(names)], kept[len(names):]
-    new_body = body is _UNREADABLE or (isinstance(body, _Text) and rest[0] != body.text)
+    new_body = (body is _UNREADABLE or isinstance(body, _Attached)
+                or (isinstance(body, _Text) and rest[0] != body.text))
     if part.is_multipart():
         part.preamble, part.epilogue = rest[0] or part.preamble, rest[1] or part.epilogue
+    elif isinstance(body, _Attached):  # an attached e-mail whose parts were written again
+        part.set_content(body.message.as_bytes(policy=_POLICY),
+                         maintype=part.get_content_maintype(),
+                         subtype=part.get_content_subtype())
     elif new_body and body is not _UNREADABLE and part.get(
             "Content-Transfer-Encoding", "7bit").lower() in ("7bit", "8bit", "binary"):
         # not encoded: the redacted text in place, in its charset (as bytes, the way the

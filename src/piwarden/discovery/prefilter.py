@@ -5,8 +5,9 @@ digit run in Python costs microseconds; Hyperscan runs every shape below at once
 speed, and returns only the stretches of text that have the shape of some identifier.
 
 - **Windows** (``WINDOWS``): digits with the separators people write inside numbers, bounded
-  by non-digits. Each shape has a fixed number of digits, so the leftmost start Hyperscan
-  reports for an end is the only one: nothing shorter ending there is lost. Together they
+  by non-digits. Each shape has one start for an end (a fixed number of digits, or a last
+  group that is the whole run), so the leftmost start Hyperscan reports for an end is the
+  only one: nothing shorter ending there is lost. Together they
   cover every window ``detect._classify`` can accept (``tests/discovery/test_prefilter.py``
   checks this on the generated corpus); each is a loose superset (no check digits, no number
   ranges), and ``detect`` judges it.
@@ -15,6 +16,10 @@ speed, and returns only the stretches of text that have the shape of some identi
   and letters glued to digits (passports, codes with letters); ``detect`` judges the digit
   run after such a place whole, and as an account.
 - **IPv6**: ``::`` or six colons between hex groups; ``detect`` walks the colons from there.
+
+Before that, a text that is not ASCII gets one ``re`` pass for the Chinese context words and
+for full-width digits and letters: a text holding those comes back marked ``wide``, for
+``detect`` to turn them into ASCII and ask again.
 """
 
 import re

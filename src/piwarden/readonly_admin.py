@@ -3,8 +3,7 @@ subjects), and ones whose list actions call the services (alerts, findings, gran
 
 from django.contrib import admin, messages
 
-from piwarden.audit.actors import Actor
-from piwarden.errors import ServiceError
+from piwarden.admin_actions import run_per_row
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,12 +36,6 @@ class ActionsOnlyAdmin(admin.ModelAdmin):
         """Call ``change(actor, row)`` (a service) on each selected row as the staff member; a
         refusal (``ServiceError``) is reported for its row and the others go on; ``done(n)``
         words the ``n`` rows changed."""
-        actor, changed = Actor.staff(request.user), 0
-        for row in queryset:
-            try:
-                change(actor, row)
-                changed += 1
-            except ServiceError as error:
-                self.message_user(request, f"{self.row_label.format(pk=row.pk)}: {error.message}",
-                                  messages.WARNING)
+        changed = run_per_row(self, request, queryset, change, level=messages.WARNING,
+                              label=lambda row: self.row_label.format(pk=row.pk))
         self.message_user(request, done(changed))

@@ -179,6 +179,7 @@ _EMAIL = object()  # an e-mail attached as a file (not as message/rfc822): read 
 # A MIME header, which is what can hide text in base64 or quoted-printable.
 _MIME_HEADER = re.compile(rb"^(?:mime-version|content-type|content-transfer-encoding):",
                           re.IGNORECASE | re.MULTILINE)
+_HEADERS_END = re.compile(rb"\r?\n\r?\n")  # the blank line after the headers
 
 
 class _Text(NamedTuple):
@@ -210,7 +211,7 @@ def _part_body(part):
         kind = files.content_type(payload)
         if kind in files.SCANS:
             return _AS_SENT
-        if kind == files.EML and _MIME_HEADER.search(payload.split(b"\n\n", 1)[0]):
+        if kind == files.EML and _MIME_HEADER.search(_HEADERS_END.split(payload, 1)[0]):
             return _EMAIL  # a text file that looks like headers ("note: ...") stays text
         if kind not in (files.TEXT, files.EML):
             return _UNREADABLE
